@@ -1,0 +1,111 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { Clock } from './clock';
+import type { ReceiverConfig } from './config/types';
+import type { DockerController } from './docker/controller';
+import { instrumentDocker } from './docker/instrumented-controller';
+import { createAuthCheck } from './http/auth';
+import type { AppContext } from './http/context';
+import { healthRouter } from './http/health-route';
+import { targetsRouter } from './http/targets-route';
+import { webhookRouter } from './http/webhook-route';
+import { TargetManager } from './lifecycle/manager';
+import type { Logger } from './logger';
+import { createMetrics, type ReceiverMetrics } from './metrics';
+import { DedupeWindow } from './webhook/dedupe';
+
+export interface AppDeps {
+  config: ReceiverConfig;
+  /** The app registers its metrics here (never prom-client's global registry). */
+  registry: Registry;
+  docker: DockerController;
+  logger: Logger;
+  clock: Clock;
+  /** The shared secret (AI_DISPATCHER_TOKEN); required unless config.auth.disabled. */
+  token?: string;
+  /** Log and count what would be done; never start or stop anything. */
+  dryRun?: boolean;
+  /** For ai_dispatcher_build_info. */
+  version?: string;
+  /** Also export process_* and nodejs_* metrics (main turns this on; tests leave it off). */
+  processMetrics?: boolean;
+}
+
+export interface ReceiverApp {
+  app: Express;
+  manager: TargetManager;
+  metrics: ReceiverMetrics;
+  /** Reads every target's real state from Docker once, then every refresh interval. */
+  start(): Promise<void>;
+  /** Stops taking work (503 from then on), abandons waits, lets Docker calls in flight finish (bounded). */
+  close(): Promise<void>;
+}
+
+export function createApp(deps: AppDeps): ReceiverApp {
+  const { config, logger, clock } = deps;
+  if (!config.auth.disabled && !deps.token) {
+    throw new Error('auth is enabled but no token was given (AI_DISPATCHER_TOKEN or AI_DISPATCHER_TOKEN_FILE)');
+  }
+  let manager: TargetManager | undefined;
+  const metrics = createMetrics(deps.registry, {
+    version: deps.version ?? 'unknown',
+    processMetrics: deps.processMetrics,
+    cooldownRemaining: () => manager?.cooldowns() ?? [],
+  });
+  const docker = instrumentDocker(deps.docker, metrics);
+  const dedupe = new DedupeWindow(config.webhook.dedupeWindowSeconds * 1000);
+  const dryRun = deps.dryRun ?? false;
+  manager = new TargetManager({ config, docker, logger, clock, metrics, dryRun, onFailure: (t) => dedupe.forgetTarget(t) });
+
+  let draining = false;
+  const ctx: AppContext = {
+    config,
+    docker,
+    manager,
+    logger,
+    clock,
+    metrics,
+    dryRun,
+    dedupe,
+    ignoredLog: new DedupeWindow(config.webhook.dedupeWindowSeconds * 1000),
+    authCheck: config.auth.disabled ? undefined : createAuthCheck({ token: deps.token as string, basicUsername: config.auth.basicUsername }),
+    draining: () => draining,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(healthRouter(ctx, deps.registry));
+  app.use(webhookRouter(ctx));
+  app.use(targetsRouter(ctx));
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  const internalError: ErrorRequestHandler = (err, _req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    logger.error('request failed', { error: err });
+    res.status(500).json({ error: 'internal_error' });
+  };
+  app.use(internalError);
+
+  let timer: NodeJS.Timeout | undefined;
+  const readyManager = manager;
+  return {
+    app,
+    manager: readyManager,
+    metrics,
+    async start() {
+      await readyManager.refresh();
+      timer = setInterval(() => void readyManager.refresh(), config.refreshIntervalSeconds * 1000);
+      timer.unref();
+    },
+    async close() {
+      draining = true;
+      clearInterval(timer);
+      await readyManager.close(config.shutdownTimeoutSeconds * 1000);
+    },
+  };
+}

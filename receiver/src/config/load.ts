@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import yaml from 'js-yaml';
+import type { ContainerRef } from '../docker/controller';
+import { configSchema } from './schema';
+import type { ReadinessConfig, ReceiverConfig, TargetConfig } from './types';
+
+/** Every problem found in a configuration, reported together. */
+export class ConfigError extends Error {
+  constructor(readonly source: string, readonly errors: string[]) {
+    super(`invalid configuration ${source}:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+addFormats(ajv);
+const validate = ajv.compile(configSchema);
+
+export function loadConfigFile(file: string): ReceiverConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  return parseConfig(text, file);
+}
+
+/** Parses YAML text, validates it against the schema (all errors at once) and fills in defaults. */
+export function parseConfig(text: string, source = '<inline>'): ReceiverConfig {
+  let raw: unknown;
+  try {
+    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (err) {
+    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  if (raw === undefined || raw === null) raw = {};
+  if (!validate(raw)) {
+    throw new ConfigError(source, formatErrors(validate.errors ?? []));
+  }
+  const errors: string[] = [];
+  const config = normalize(raw as RawConfig, errors);
+  if (errors.length > 0) throw new ConfigError(source, errors);
+  return config;
+}
+
+function formatErrors(errors: ErrorObject[]): string[] {
+  const lines = new Set<string>();
+  // A failed oneOf also reports each branch's complaint at the same place; its summary line says it better.
+  const oneOfAt = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  for (const e of errors) {
+    if (oneOfAt.has(e.instancePath) && e.keyword !== 'oneOf' && e.schemaPath.includes('/oneOf/')) continue;
+    const where = e.instancePath === '' ? '(top level)' : e.instancePath;
+    let detail = e.message ?? 'is invalid';
+    if (e.keyword === 'additionalProperties') detail = `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'enum') detail = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    if (e.keyword === 'oneOf') detail = 'must be either {container: NAME} or {compose: {project, service}}';
+    if (e.keyword === 'propertyNames') detail = `target name "${(e.params as { propertyName: string }).propertyName}" is not allowed`;
+    lines.add(`${where}: ${detail}`);
+  }
+  return [...lines];
+}
+
+interface RawReadiness {
+  type: 'http' | 'docker_health' | 'running';
+  url: string;
+  timeout_seconds: number;
+  interval_seconds: number;
+  probe_timeout_seconds: number;
+}
+interface RawTarget {
+  members: Array<{ container: string } | { compose: { project: string; service: string } }>;
+  readiness: RawReadiness;
+  min_running_seconds: number;
+  cooldown_seconds: number;
+  stop_timeout_seconds: number;
+}
+interface RawConfig {
+  listen: string;
+  auth: { disabled: boolean; basic_username?: string };
+  docker: { socket_path?: string; host?: string; timeout_seconds: number };
+  webhook: { body_limit_bytes: number; dedupe_window_seconds: number; resolved: 'ignore' | 'reverse' };
+  refresh_interval_seconds: number;
+  shutdown_timeout_seconds: number;
+  wake_timeout_seconds: number;
+  targets: Record<string, RawTarget>;
+}
+
+export function parseListen(value: string): { host: string; port: number } | undefined {
+  const at = value.lastIndexOf(':');
+  if (at <= 0) return undefined;
+  let host = value.slice(0, at);
+  const port = Number(value.slice(at + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || value.slice(at + 1) === '') return undefined;
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return { host, port };
+}
+
+function normalize(raw: RawConfig, errors: string[]): ReceiverConfig {
+  const listen = parseListen(raw.listen);
+  if (!listen) errors.push(`/listen: "${raw.listen}" is not HOST:PORT with a port from 0 to 65535`);
+  if (raw.docker.host !== undefined && raw.docker.socket_path !== undefined) {
+    errors.push('/docker: set either socket_path or host, not both');
+  }
+
+  const targets = new Map<string, TargetConfig>();
+  const owner = new Map<string, string>();
+  for (const [name, t] of Object.entries(raw.targets)) {
+    const members = t.members.map(toRef);
+    for (const [i, ref] of members.entries()) {
+      const key = JSON.stringify(ref);
+      const previous = owner.get(key);
+      if (previous !== undefined) {
+        errors.push(`/targets/${name}/members/${i}: already a member of "${previous}" (a container belongs to one group)`);
+      }
+      owner.set(key, name);
+    }
+    targets.set(name, {
+      name,
+      members,
+      readiness: toReadiness(t.readiness),
+      minRunningSeconds: t.min_running_seconds,
+      cooldownSeconds: t.cooldown_seconds,
+      stopTimeoutSeconds: t.stop_timeout_seconds,
+    });
+  }
+
+  return {
+    listen: listen ?? { host: '127.0.0.1', port: 0 },
+    auth: { disabled: raw.auth.disabled, basicUsername: raw.auth.basic_username },
+    docker: { socketPath: raw.docker.socket_path, host: raw.docker.host, timeoutSeconds: raw.docker.timeout_seconds },
+    webhook: {
+      bodyLimitBytes: raw.webhook.body_limit_bytes,
+      dedupeWindowSeconds: raw.webhook.dedupe_window_seconds,
+      resolved: raw.webhook.resolved,
+    },
+    refreshIntervalSeconds: raw.refresh_interval_seconds,
+    shutdownTimeoutSeconds: raw.shutdown_timeout_seconds,
+    wakeTimeoutSeconds: raw.wake_timeout_seconds,
+    targets,
+  };
+}
+
+function toRef(m: RawTarget['members'][number]): ContainerRef {
+  return 'container' in m
+    ? { kind: 'container', name: m.container }
+    : { kind: 'compose', project: m.compose.project, service: m.compose.service };
+}
+
+function toReadiness(r: RawReadiness): ReadinessConfig {
+  switch (r.type) {
+    case 'http':
+      return {
+        type: 'http',
+        url: r.url,
+        timeoutSeconds: r.timeout_seconds,
+        intervalSeconds: r.interval_seconds,
+        probeTimeoutSeconds: r.probe_timeout_seconds,
+      };
+    case 'docker_health':
+      return { type: 'docker_health', timeoutSeconds: r.timeout_seconds, intervalSeconds: r.interval_seconds };
+    case 'running':
+      return { type: 'running' };
+  }
+}

@@ -1,0 +1,26 @@
+import type { ReceiverMetrics } from '../metrics';
+import { DockerUnavailableError, type ContainerRef, type DockerController } from './controller';
+
+/**
+ * Wraps a DockerController so that every call updates ai_dispatcher_docker_up (did the engine answer?)
+ * and ai_dispatcher_docker_errors_total{operation}.
+ */
+export function instrumentDocker(inner: DockerController, metrics: ReceiverMetrics): DockerController {
+  const call = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await run();
+      metrics.dockerUp.set(1);
+      return result;
+    } catch (err) {
+      metrics.dockerErrors.inc({ operation });
+      metrics.dockerUp.set(err instanceof DockerUnavailableError ? 0 : 1);
+      throw err;
+    }
+  };
+  return {
+    ping: () => call('ping', () => inner.ping()),
+    inspect: (ref: ContainerRef) => call('inspect', () => inner.inspect(ref)),
+    start: (ref: ContainerRef) => call('start', () => inner.start(ref)),
+    stop: (ref: ContainerRef, timeoutSeconds: number) => call('stop', () => inner.stop(ref, timeoutSeconds)),
+  };
+}

@@ -1,0 +1,142 @@
+import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { DockerUnavailableError } from '../docker/controller';
+import { ShuttingDownError, type Disposition } from '../lifecycle/manager';
+import { planNotification } from '../lifecycle/planner';
+import { LIFECYCLE_ALERTS, type LifecycleAction } from '../lifecycle/types';
+import type { WebhookOutcome } from '../metrics';
+import { checkPayload } from '../webhook/payload';
+import { requireAuth } from './auth';
+import { answerForBodyError, isJsonMediaType } from './body-errors';
+import type { AppContext } from './context';
+
+export const WEBHOOK_PATH = '/webhook/alertmanager';
+
+const knownAlerts = new Set<string>(LIFECYCLE_ALERTS);
+
+/**
+ * POST /webhook/alertmanager. Answers as soon as the actions are handed to the target manager:
+ * 202 when something was queued, 200 when there was nothing to do; the start and its readiness wait
+ * go on in the background (Alertmanager 0.25 has no webhook timeout and re-sends while a request hangs).
+ */
+export function webhookRouter(ctx: AppContext): Router {
+  const { metrics, logger } = ctx;
+  const count = (outcome: WebhookOutcome) => metrics.webhookRequests.inc({ outcome });
+  const plannerConfig = { targets: new Set(ctx.manager.names()), resolved: ctx.config.webhook.resolved };
+
+  const reject = (res: express.Response, status: number, outcome: WebhookOutcome, body: Record<string, unknown>) => {
+    count(outcome);
+    logger.warn('webhook request rejected', { status, outcome, error: body.error });
+    res.status(status).json(body);
+  };
+
+  const gate: RequestHandler = (req, res, next) => {
+    if (ctx.draining()) {
+      res.set('Retry-After', '5');
+      reject(res, 503, 'unavailable', { error: 'shutting_down', message: 'the receiver is shutting down; retry' });
+      return;
+    }
+    if (!isJsonMediaType(req.headers['content-type'])) {
+      reject(res, 415, 'unsupported_media_type', { error: 'unsupported_media_type', message: 'Content-Type must be application/json' });
+      return;
+    }
+    next();
+  };
+
+  const handle: RequestHandler = async (req, res) => {
+    const checked = checkPayload(req.body);
+    if (!checked.ok) {
+      reject(res, 400, 'invalid', { error: 'invalid_payload', message: 'not an Alertmanager webhook (version 4) body', errors: checked.errors });
+      return;
+    }
+    const payload = checked.payload;
+    for (const alert of payload.alerts) {
+      const name = alert.labels.alertname;
+      metrics.alertsReceived.inc({ alertname: name !== undefined && knownAlerts.has(name) ? name : 'other', status: alert.status });
+    }
+
+    const plan = planNotification(payload, plannerConfig);
+    const now = ctx.clock.now();
+    for (const ignored of plan.ignored) {
+      metrics.alertsIgnored.inc({ reason: ignored.reason });
+      if (!ctx.ignoredLog.has(ignored.dedupeKey, now)) {
+        ctx.ignoredLog.remember(ignored.dedupeKey, '', now);
+        logger.info('alert ignored', { alertname: ignored.alertname, fingerprint: ignored.fingerprint, reason: ignored.reason });
+      }
+    }
+    let duplicates = 0;
+    const fresh = plan.intents.filter((intent) => {
+      if (!ctx.dedupe.has(intent.dedupeKey, now)) return true;
+      duplicates += 1;
+      metrics.actions.inc({ target: intent.target, action: intent.action, result: 'noop' });
+      return false;
+    });
+
+    if (fresh.length > 0 && !ctx.dryRun) {
+      try {
+        await ctx.docker.ping();
+      } catch (err) {
+        if (err instanceof DockerUnavailableError) {
+          res.set('Retry-After', '10');
+          reject(res, 503, 'unavailable', { error: 'docker_unavailable', message: 'the Docker engine cannot be reached; retry' });
+          return;
+        }
+        // The engine answered (e.g. a proxy that forbids /_ping): the actions themselves will tell.
+      }
+    }
+
+    const actions: Array<{ target: string; action: LifecycleAction; disposition: Disposition; reason?: string }> = [];
+    for (const stop of plan.superseded) {
+      metrics.actions.inc({ target: stop.target, action: stop.action, result: 'suppressed' });
+      logger.info('stop dropped: a start for the same target came in the same notification', {
+        target: stop.target,
+        alertname: stop.alertname,
+      });
+      actions.push({ target: stop.target, action: stop.action, disposition: 'suppressed', reason: 'start_wins' });
+    }
+    try {
+      for (const intent of fresh) {
+        const submitted = ctx.manager.submit(intent.target, intent.action, { origin: 'alert' });
+        ctx.dedupe.remember(intent.dedupeKey, intent.target, now);
+        actions.push({ target: intent.target, action: intent.action, disposition: submitted.disposition, reason: submitted.reason });
+      }
+    } catch (err) {
+      if (!(err instanceof ShuttingDownError)) throw err;
+      res.set('Retry-After', '5');
+      reject(res, 503, 'unavailable', { error: 'shutting_down', message: 'the receiver is shutting down; retry' });
+      return;
+    }
+
+    count('accepted');
+    res.status(actions.some((a) => a.disposition === 'queued') ? 202 : 200).json({
+      status: 'accepted',
+      dryRun: ctx.dryRun,
+      actions,
+      duplicates,
+      ignored: plan.ignored.map((i) => ({ alertname: i.alertname, fingerprint: i.fingerprint, reason: i.reason })),
+    });
+  };
+
+  const errors: ErrorRequestHandler = (err, _req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const answer = answerForBodyError(err);
+    if (answer.status >= 500) logger.error('webhook request failed', { error: err });
+    reject(res, answer.status, answer.outcome, { error: answer.error, message: answer.message });
+  };
+
+  const router = Router();
+  router.post(
+    WEBHOOK_PATH,
+    requireAuth(ctx.authCheck, () => {
+      count('unauthorized');
+      logger.warn('webhook request rejected', { status: 401, outcome: 'unauthorized' });
+    }),
+    gate,
+    express.json({ limit: ctx.config.webhook.bodyLimitBytes, type: () => true }),
+    handle,
+    errors,
+  );
+  return router;
+}

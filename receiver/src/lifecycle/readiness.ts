@@ -1,0 +1,58 @@
+import type { Clock } from '../clock';
+import type { ReadinessConfig } from '../config/types';
+import type { ContainerState, DockerController, ContainerRef } from '../docker/controller';
+
+/** One look: is the target ready right now? Never throws; an unreachable probe is "not ready". */
+export async function checkReadyOnce(
+  readiness: ReadinessConfig,
+  members: ContainerRef[],
+  docker: DockerController,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  try {
+    switch (readiness.type) {
+      case 'running':
+        return (await inspectAll(docker, members)).every((s) => s.running);
+      case 'docker_health':
+        return (await inspectAll(docker, members)).every(
+          (s) => s.running && (s.health === 'healthy' || s.health === 'none'),
+        );
+      case 'http':
+        return await probeHttp(readiness.url, readiness.probeTimeoutSeconds * 1000, signal);
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function inspectAll(docker: DockerController, members: ContainerRef[]): Promise<ContainerState[]> {
+  return Promise.all(members.map((m) => docker.inspect(m)));
+}
+
+async function probeHttp(url: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'manual' });
+  await res.body?.cancel();
+  return res.status >= 200 && res.status < 300;
+}
+
+export type ReadinessResult = 'ready' | 'timeout';
+
+/** Polls until ready or until the configured timeout; rejects only when the signal aborts (shutdown). */
+export async function waitUntilReady(
+  readiness: ReadinessConfig,
+  members: ContainerRef[],
+  docker: DockerController,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<ReadinessResult> {
+  if (readiness.type === 'running') return 'ready';
+  const deadline = clock.now() + readiness.timeoutSeconds * 1000;
+  for (;;) {
+    if (await checkReadyOnce(readiness, members, docker, signal)) return 'ready';
+    signal.throwIfAborted();
+    const left = deadline - clock.now();
+    if (left <= 0) return 'timeout';
+    await clock.sleep(Math.min(readiness.intervalSeconds * 1000, left), signal);
+  }
+}
