@@ -1,0 +1,228 @@
+/**
+ * `npm run stack`: the whole loop on this machine, on loopback, detached; returns once everything is ready.
+ *
+ *   npm run stack [-- --fast] [--dir DIR] [--dry-run] [--private-docker] [--container NAME]
+ *
+ *   --fast            1 s scrape and evaluation, 1 s group_wait/interval, short receiver guards (demo mode)
+ *   --dir DIR         state folder for configs, data, logs and pids (default ./.stack)
+ *   --dry-run         never touch Docker, even when an engine is reachable
+ *   --private-docker  start a dockerd of the stack's own (data in DIR/docker) instead of using DOCKER_HOST
+ *   --container NAME  the container the receiver manages (default ai-dispatcher-ollama-stand-in, created
+ *                     stopped from a busybox stand-in image when missing)
+ *   --rules DIR       rule files to load instead of the repository's rules/*.yml (tests use shortened copies)
+ *
+ * Docker: DOCKER_HOST, else /var/run/docker.sock; when no engine answers, the receiver runs in dry-run.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FAST_TIMINGS, NORMAL_TIMINGS, alertmanagerConfig, prometheusConfig, receiverConfig, repoRoot, ruleFilesIn, type Timings } from './config';
+import { configuredDockerHost, dockerClient, ensureStandInContainer, reachable, startPrivateDockerd } from './docker';
+import { isOurs, logFile, pickPort, readPidRecords, spawnDetached, stopRecords, tail, waitForHttp, type PidRecord } from './processes';
+import { fetchRecommendation, formatRecommendation } from './recommendation';
+import { writeStackState, type StackState } from './state';
+
+export interface UpOptions {
+  dir: string;
+  fast: boolean;
+  dryRun: boolean;
+  privateDocker: boolean;
+  container: string;
+  rulesDir?: string;
+  /** Explicit Docker host (tests); otherwise DOCKER_HOST or the default socket. */
+  dockerHost?: string;
+  /** 0 everywhere = free ports from the OS (tests); otherwise the usual ports when free. */
+  anyPorts?: boolean;
+  /** Override single timings (tests, benchmark). */
+  timings?: Partial<Timings>;
+  log?: (line: string) => void;
+}
+
+export function parseUpArgs(argv: string[]): UpOptions {
+  const o: UpOptions = { dir: path.join(repoRoot, '.stack'), fast: false, dryRun: false, privateDocker: false, container: 'ai-dispatcher-ollama-stand-in' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--fast') o.fast = true;
+    else if (a === '--dry-run') o.dryRun = true;
+    else if (a === '--private-docker') o.privateDocker = true;
+    else if (a === '--dir') o.dir = path.resolve(value());
+    else if (a === '--container') o.container = value();
+    else if (a === '--rules') o.rulesDir = path.resolve(value());
+    else throw new Error(`unknown option ${a} (see scripts/stack/up.ts or the README section "stack")`);
+  }
+  if (process.env.AI_DISPATCHER_STACK_FAST === '1') o.fast = true;
+  return o;
+}
+
+export async function up(o: UpOptions): Promise<StackState> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const dir = o.dir;
+  const running = readPidRecords(dir).filter(isOurs);
+  if (running.length > 0) {
+    throw new Error(`a stack already runs from ${dir} (${running.map((r) => r.name).join(', ')}): npm run stack:down first`);
+  }
+  for (const sub of ['logs', 'pids', 'secrets', 'prometheus', 'alertmanager']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  const timings: Timings = { ...(o.fast ? FAST_TIMINGS : NORMAL_TIMINGS), ...o.timings };
+  const started: PidRecord[] = [];
+  const port = (preferred: number) => pickPort(o.anyPorts ? 0 : preferred);
+  const step = (what: string) => log(`  … ${what}`);
+
+  try {
+    log(`ai-dispatcher stack: state, data and logs in ${dir}`);
+    log(`  intervals: scrape ${timings.scrapeSeconds}s, evaluation ${timings.evaluationSeconds}s, group_wait ${timings.groupWaitSeconds}s${o.fast ? ' (fast demo mode)' : ''}`);
+    const tokenFile = path.join(dir, 'secrets', 'receiver-token');
+    if (!fs.existsSync(tokenFile)) fs.writeFileSync(tokenFile, crypto.randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+
+    step('node exporter');
+    const nodePort = await port(9100);
+    const nodeExporter = spawnDetached(dir, 'node-exporter', 'prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${nodePort}`]);
+    started.push(nodeExporter);
+    await waitForHttp(`http://127.0.0.1:${nodePort}/metrics`, { timeoutMs: 15_000, process: nodeExporter });
+
+    // Docker: decided before the stand-in exporter, which watches the managed container when there is one.
+    let dockerHost: string | undefined;
+    let dockerNote: string;
+    if (o.dryRun) {
+      dockerNote = 'DRY-RUN (--dry-run): the receiver logs and counts what it would do and touches no container';
+    } else if (o.privateDocker) {
+      step('private dockerd');
+      const d = await startPrivateDockerd(dir);
+      started.push(d.record);
+      dockerHost = d.host;
+      dockerNote = `private dockerd at ${d.host}`;
+    } else {
+      const candidate = o.dockerHost ?? configuredDockerHost();
+      if (candidate && (await reachable(candidate))) {
+        dockerHost = candidate;
+        dockerNote = `Docker engine at ${candidate}`;
+      } else {
+        dockerNote = `DRY-RUN: no Docker engine answers${candidate ? ` at ${candidate}` : ' (DOCKER_HOST unset, no /var/run/docker.sock)'}; the receiver logs and counts what it would do and touches no container`;
+      }
+    }
+    let ollamaPort: number | undefined;
+    if (dockerHost) {
+      step(`Ollama stand-in container "${o.container}"`);
+      const c = await ensureStandInContainer(dockerClient(dockerHost), o.container, await port(11434));
+      ollamaPort = c.port;
+    }
+    const ollamaUrl = `http://127.0.0.1:${ollamaPort ?? 11434}`;
+
+    step('stand-in exporter (Ollama, n8n, cAdvisor metrics)');
+    const standInPort = await port(9479);
+    const standIn = spawnDetached(dir, 'standin-exporter', process.execPath, [
+      '--import', 'tsx', path.join(__dirname, 'standin-exporter.ts'), '--listen', `127.0.0.1:${standInPort}`,
+      ...(dockerHost ? ['--ollama-url', ollamaUrl] : []),
+    ]);
+    started.push(standIn);
+    await waitForHttp(`http://127.0.0.1:${standInPort}/values`, { timeoutMs: 20_000, process: standIn });
+
+    step('receiver');
+    const receiverPort = await port(9095);
+    const receiverFile = path.join(dir, 'receiver.yml');
+    fs.writeFileSync(receiverFile, receiverConfig({
+      listen: `127.0.0.1:${receiverPort}`, dockerHost, container: o.container, readinessUrl: `${ollamaUrl}/api/tags`,
+      minRunningSeconds: o.fast ? 5 : 600, cooldownSeconds: o.fast ? 1 : 60, refreshIntervalSeconds: o.fast ? 1 : 15,
+    }));
+    const receiver = spawnDetached(dir, 'receiver', process.execPath, [
+      path.join(repoRoot, 'dist/receiver/src/cli.js'), 'receiver', '--config', receiverFile, ...(dockerHost ? [] : ['--dry-run']),
+    ], { ...process.env, AI_DISPATCHER_TOKEN_FILE: tokenFile, AI_DISPATCHER_TOKEN: '' });
+    started.push(receiver);
+    await waitForHttp(`http://127.0.0.1:${receiverPort}/readyz`, { timeoutMs: 20_000, process: receiver });
+
+    step('Alertmanager');
+    const amPort = await port(9093);
+    const amFile = path.join(dir, 'alertmanager.yml');
+    fs.writeFileSync(amFile, alertmanagerConfig({ timings, webhookUrl: `http://127.0.0.1:${receiverPort}/webhook/alertmanager`, credentialsFile: tokenFile }));
+    const alertmanager = spawnDetached(dir, 'alertmanager', 'prometheus-alertmanager', [
+      `--config.file=${amFile}`, `--storage.path=${path.join(dir, 'alertmanager')}`, `--web.listen-address=127.0.0.1:${amPort}`,
+      '--cluster.listen-address=', `--web.external-url=http://127.0.0.1:${amPort}`,
+    ]);
+    started.push(alertmanager);
+    await waitForHttp(`http://127.0.0.1:${amPort}/-/ready`, { timeoutMs: 15_000, process: alertmanager });
+
+    step('Prometheus');
+    const promPort = await port(9090);
+    const promFile = path.join(dir, 'prometheus.yml');
+    const ruleFiles = ruleFilesIn(o.rulesDir);
+    fs.writeFileSync(promFile, prometheusConfig({
+      timings, ruleFiles, alertmanager: `127.0.0.1:${amPort}`,
+      targets: [
+        { job: 'node', address: `127.0.0.1:${nodePort}` },
+        { job: 'ollama', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/ollama' },
+        { job: 'n8n', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/n8n' },
+        { job: 'cadvisor', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/cadvisor' },
+        { job: 'ai-dispatcher', address: `127.0.0.1:${receiverPort}` },
+        { job: 'alertmanager', address: `127.0.0.1:${amPort}` },
+        { job: 'prometheus', address: `127.0.0.1:${promPort}` },
+      ],
+    }));
+    const prometheus = spawnDetached(dir, 'prometheus', 'prometheus', [
+      `--config.file=${promFile}`, `--storage.tsdb.path=${path.join(dir, 'prometheus')}`, `--web.listen-address=127.0.0.1:${promPort}`,
+      '--web.enable-lifecycle', `--web.external-url=http://127.0.0.1:${promPort}`,
+    ]);
+    started.push(prometheus);
+    await waitForHttp(`http://127.0.0.1:${promPort}/-/ready`, { timeoutMs: 20_000, process: prometheus });
+
+    const state: StackState = {
+      dir, fast: o.fast, timings, dryRun: dockerHost === undefined, dockerHost, container: o.container,
+      urls: {
+        prometheus: `http://127.0.0.1:${promPort}`, alertmanager: `http://127.0.0.1:${amPort}`, receiver: `http://127.0.0.1:${receiverPort}`,
+        nodeExporter: `http://127.0.0.1:${nodePort}`, standInExporter: `http://127.0.0.1:${standInPort}`, ollama: ollamaUrl,
+      },
+      tokenFile,
+    };
+    writeStackState(state);
+
+    step('first recommendation (after the first scrape and evaluation)');
+    const recommendation = await waitForRecommendation(state.urls.prometheus, (timings.scrapeSeconds + timings.evaluationSeconds) * 1000 + 15_000);
+
+    log('');
+    log('ready:');
+    log(`  Prometheus       ${state.urls.prometheus}   (rules: ${ruleFiles.map((f) => path.relative(repoRoot, f)).join(', ')})`);
+    log(`  Alertmanager     ${state.urls.alertmanager}`);
+    log(`  receiver         ${state.urls.receiver}/api/v1/targets   (token: ${tokenFile})`);
+    log(`  node exporter    ${state.urls.nodeExporter}/metrics`);
+    log(`  stand-in values  ${state.urls.standInExporter}/values   (change: curl -d '{"n8n_queue_jobs_waiting": 2}' ${state.urls.standInExporter}/values)`);
+    log(`  Docker           ${dockerNote}`);
+    if (dockerHost) log(`  Ollama stand-in  ${ollamaUrl}/api/tags   (container "${o.container}", started and stopped by the receiver)`);
+    log('');
+    log('current recommendation (ai:recommended_model):');
+    log(formatRecommendation(recommendation));
+    log('');
+    log(`logs: ${path.join(dir, 'logs')}   stop everything: npm run stack:down`);
+    return state;
+  } catch (err) {
+    const failed = started.find((r) => !isOurs(r));
+    log(`stack failed: ${(err as Error).message}`);
+    if (failed) log(`last lines of ${logFile(dir, failed.name)}:\n${tail(logFile(dir, failed.name))}`);
+    await stopRecords(dir, [...started].reverse());
+    throw err;
+  }
+}
+
+async function waitForRecommendation(prometheus: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let last: Awaited<ReturnType<typeof fetchRecommendation>> = [];
+  while (Date.now() < deadline) {
+    last = await fetchRecommendation(prometheus).catch(() => []);
+    if (last.length > 0) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return last;
+}
+
+if (require.main === module) {
+  let options: UpOptions;
+  try {
+    options = parseUpArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  up(options).then(() => process.exit(0), () => process.exit(1));
+}
