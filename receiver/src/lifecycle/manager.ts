@@ -379,9 +379,9 @@ export class TargetManager {
       if (rt.current !== undefined || this.closing) continue;
       const first = rt.running === undefined;
       try {
-        await this.observe(rt);
+        const states = await this.observe(rt);
         if (rt.running) {
-          this.setReady(rt, await checkReadyOnce(rt.config.readiness, rt.config.members, this.o.docker, this.shutdown.signal));
+          this.setReady(rt, await checkReadyOnce(rt.config.readiness, rt.config.members, this.o.docker, this.shutdown.signal, states));
         }
         if (first) {
           this.o.logger.info('target state read from docker', {
@@ -411,6 +411,7 @@ export class TargetManager {
   private noteTransition(rt: Runtime, running: boolean): void {
     const now = this.o.clock.now();
     rt.running = running;
+    rt.members = rt.members.map((m) => (m.exists ? { ...m, running } : m));
     if (running) rt.history.runningSince = now;
     if (!running) this.setReady(rt, false);
     this.o.metrics.targetRunning.set({ target: rt.config.name }, running ? 1 : 0);

@@ -2,19 +2,23 @@ import type { Clock } from '../clock';
 import type { ReadinessConfig } from '../config/types';
 import type { ContainerState, DockerController, ContainerRef } from '../docker/controller';
 
-/** One look: is the target ready right now? Never throws; an unreachable probe is "not ready". */
+/**
+ * One look: is the target ready right now? Never throws; an unreachable probe is "not ready".
+ * `observed` saves the inspect calls when the caller has just read the members' state.
+ */
 export async function checkReadyOnce(
   readiness: ReadinessConfig,
   members: ContainerRef[],
   docker: DockerController,
   signal?: AbortSignal,
+  observed?: ContainerState[],
 ): Promise<boolean> {
   try {
     switch (readiness.type) {
       case 'running':
-        return (await inspectAll(docker, members)).every((s) => s.running);
+        return (observed ?? (await inspectAll(docker, members))).every((s) => s.running);
       case 'docker_health':
-        return (await inspectAll(docker, members)).every(
+        return (observed ?? (await inspectAll(docker, members))).every(
           (s) => s.running && (s.health === 'healthy' || s.health === 'none'),
         );
       case 'http':

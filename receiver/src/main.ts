@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { createApp, type ReceiverApp } from './app';
+import { systemClock } from './clock';
+import { ConfigError, loadConfigFile, parseListen } from './config/load';
+import type { ReceiverConfig } from './config/types';
+import { createDockerodeController, parseDockerHost, type DockerodeControllerOptions } from './docker/dockerode-controller';
+import { createJsonLogger, type LogLevel, type Logger } from './logger';
+import { readToken } from './token';
+
+export interface ReceiverOptions {
+  configPath: string;
+  /** HOST:PORT; wins over the config file's `listen`. */
+  listen?: string;
+  dryRun?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Where log lines go (stdout by default). */
+  write?: (line: string) => void;
+}
+
+export interface RunningReceiver {
+  /** http://HOST:PORT the server listens on. */
+  url: string;
+  server: http.Server;
+  receiver: ReceiverApp;
+  logger: Logger;
+  /** Stop taking work, finish or abandon what is in flight (bounded), close the server. */
+  stop(): Promise<void>;
+}
+
+/** Reads the environment and the config file, connects the parts, reads Docker's state and listens. */
+export async function startReceiver(options: ReceiverOptions): Promise<RunningReceiver> {
+  const env = options.env ?? process.env;
+  const config = loadConfigFile(options.configPath);
+  const errors: string[] = [];
+  if (options.listen !== undefined) {
+    const listen = parseListen(options.listen);
+    if (listen === undefined) errors.push(`--listen: "${options.listen}" is not HOST:PORT`);
+    else config.listen = listen;
+  }
+  const { token, errors: tokenErrors } = readToken(env, config.auth.disabled);
+  errors.push(...tokenErrors);
+  let dockerOptions: DockerodeControllerOptions = {};
+  try {
+    dockerOptions = dockerConnection(config, env);
+  } catch (err) {
+    errors.push((err as Error).message);
+  }
+  if (errors.length > 0) throw new ConfigError(options.configPath, errors);
+
+  const logger = createJsonLogger({ level: logLevel(env), write: options.write, secrets: token ? [token] : [] });
+  const dryRun = options.dryRun ?? false;
+  const receiver = createApp({
+    config,
+    registry: new Registry(),
+    docker: createDockerodeController(dockerOptions),
+    logger,
+    clock: systemClock,
+    token,
+    dryRun,
+    version: packageVersion(),
+    processMetrics: true,
+  });
+  if (config.auth.disabled) {
+    logger.warn('authentication is disabled by configuration: anyone who can reach the port can start and stop the targets');
+  }
+  if (dryRun) logger.warn('dry-run: decisions are logged and counted, nothing is started or stopped');
+
+  await receiver.start();
+  const server = http.createServer(receiver.app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info('receiver listening', {
+    url,
+    dry_run: dryRun,
+    auth: config.auth.disabled ? 'disabled' : 'bearer or basic',
+    docker: dockerOptions.socketPath ?? `${dockerOptions.protocol ?? 'http'}://${dockerOptions.host}:${dockerOptions.port}`,
+    targets: [...config.targets.keys()],
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await receiver.close();
+      server.closeAllConnections();
+      await closed;
+      logger.info('receiver stopped');
+    })();
+    return stopping;
+  };
+  return { url, server, receiver, logger, stop };
+}
+
+/** The CLI's `receiver` command: runs until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code. */
+export async function runReceiver(options: ReceiverOptions): Promise<number> {
+  let running: RunningReceiver;
+  try {
+    running = await startReceiver(options);
+  } catch (err) {
+    process.stderr.write(`ai-dispatcher: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  running.logger.info('shutting down', { signal });
+  // A second signal while draining: give up on the in-flight work.
+  const force = () => process.exit(1);
+  process.once('SIGTERM', force);
+  process.once('SIGINT', force);
+  await running.stop();
+  return 0;
+}
+
+function dockerConnection(config: ReceiverConfig, env: NodeJS.ProcessEnv): DockerodeControllerOptions {
+  const timeoutMs = config.docker.timeoutSeconds * 1000;
+  if (config.docker.host !== undefined) return { ...parseDockerHost(config.docker.host), timeoutMs };
+  if (config.docker.socketPath !== undefined) return { socketPath: config.docker.socketPath, timeoutMs };
+  if (env.DOCKER_HOST) return { ...parseDockerHost(env.DOCKER_HOST), timeoutMs };
+  return { socketPath: '/var/run/docker.sock', timeoutMs };
+}
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const level = env.AI_DISPATCHER_LOG_LEVEL;
+  return level === 'debug' || level === 'warn' || level === 'error' ? level : 'info';
+}
+
+/** The version in the package.json above this file (source tree or dist/). */
+export function packageVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ai-dispatcher') return pkg.version ?? 'unknown';
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}
