@@ -59,7 +59,8 @@ export function parseDockerHost(value: string): Pick<DockerodeControllerOptions,
   }
   const protocol = url.protocol === 'https:' ? 'https' : 'http';
   const port = url.port ? Number(url.port) : protocol === 'https' ? 2376 : 2375;
-  return { host: url.hostname, port, protocol };
+  // URL keeps IPv6 literals in brackets; Node's http wants the bare address.
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port, protocol };
 }
 
 const COMPOSE_PROJECT = 'com.docker.compose.project';
@@ -125,12 +126,9 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
       .filter((c) => c.Labels?.[COMPOSE_PROJECT] === ref.project && c.Labels?.[COMPOSE_SERVICE] === ref.service)
       .filter((c) => c.Labels?.[COMPOSE_ONEOFF] !== 'True')
       .sort((a, b) => (a.Names?.[0] ?? a.Id).localeCompare(b.Names?.[0] ?? b.Id));
-    const resolved: Resolved[] = [];
-    for (const member of members) {
-      const info = await inspectById(member.Id);
-      if (info) resolved.push(fromInspect(info));
-    }
-    return resolved;
+    // The list has no health or start time: inspect each (a member removed meanwhile drops out).
+    const infos = await Promise.all(members.map((member) => inspectById(member.Id)));
+    return infos.filter((info): info is Docker.ContainerInspectInfo => info !== undefined).map(fromInspect);
   }
 
   async function resolveExisting(ref: ContainerRef): Promise<Resolved[]> {

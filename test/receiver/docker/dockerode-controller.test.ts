@@ -46,6 +46,7 @@ describe('parseDockerHost', () => {
     expect(parseDockerHost('tcp://proxy:2375')).toEqual({ host: 'proxy', port: 2375, protocol: 'http' });
     expect(parseDockerHost('tcp://proxy')).toEqual({ host: 'proxy', port: 2375, protocol: 'http' });
     expect(parseDockerHost('https://docker.example:2376')).toEqual({ host: 'docker.example', port: 2376, protocol: 'https' });
+    expect(parseDockerHost('tcp://[::1]:2375')).toEqual({ host: '::1', port: 2375, protocol: 'http' });
   });
 
   it('rejects what is not a Docker host', () => {
