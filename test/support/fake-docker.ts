@@ -53,8 +53,8 @@ export class FakeDocker implements DockerController {
   }
 
   /** Start/stop calls only: what changed (or would have changed) Docker. */
-  mutations(): FakeCall[] {
-    return this.calls.filter((c) => c.op === 'start' || c.op === 'stop');
+  mutations(): Array<Extract<FakeCall, { op: 'start' | 'stop' }>> {
+    return this.calls.filter((c): c is Extract<FakeCall, { op: 'start' | 'stop' }> => c.op === 'start' || c.op === 'stop');
   }
 
   async ping(): Promise<void> {

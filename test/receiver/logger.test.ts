@@ -1,0 +1,28 @@
+import { createJsonLogger } from '../../receiver/src/logger';
+
+describe('createJsonLogger', () => {
+  test('one JSON object per line with time, level, msg and fields; below the level is dropped', () => {
+    const lines: string[] = [];
+    const log = createJsonLogger({ level: 'info', write: (l) => lines.push(l) });
+    log.debug('hidden');
+    log.info('action finished', { target: 'ollama', error: new Error('boom') });
+    expect(lines).toHaveLength(1);
+    expect(lines[0].endsWith('\n')).toBe(true);
+    expect(JSON.parse(lines[0])).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      level: 'info',
+      msg: 'action finished',
+      target: 'ollama',
+      error: { name: 'Error', message: 'boom' },
+    });
+  });
+
+  test('secrets are redacted, also where JSON escaping changed their spelling', () => {
+    const lines: string[] = [];
+    const secret = 'to"k\\en-0123456789';
+    const log = createJsonLogger({ write: (l) => lines.push(l), secrets: [secret] });
+    log.warn(`header was Bearer ${secret}`, { nested: { value: secret } });
+    expect(lines.join('')).not.toContain(JSON.stringify(secret).slice(1, -1));
+    expect(JSON.parse(lines[0])).toMatchObject({ msg: 'header was Bearer [redacted]', nested: { value: '[redacted]' } });
+  });
+});
