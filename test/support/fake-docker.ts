@@ -15,7 +15,11 @@ export interface FakeContainer {
   startedAt?: Date;
 }
 
-export type FakeCall = { op: 'ping' } | { op: 'inspect' | 'start'; ref: string } | { op: 'stop'; ref: string; timeout: number };
+export type FakeCall =
+  | { op: 'ping' }
+  | { op: 'inspect'; ref: string }
+  | { op: 'start'; ref: string }
+  | { op: 'stop'; ref: string; timeout: number };
 
 /**
  * An in-memory DockerController for unit tests: containers by ref key, every call recorded,
