@@ -3,10 +3,12 @@
  * still be ours), receiver before its engine, removes the stand-in container it created, and says so when
  * anything is left. Data and logs stay in DIR for a look afterwards (rm -rf DIR to forget them).
  */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './config';
 import { dockerClient, removeStandInContainer } from './docker';
-import { isOurs, readPidRecords, stopRecords } from './processes';
+import { isOurs, readPidRecords, stopRecords, type PidRecord } from './processes';
 import { readStackState } from './state';
 
 /** Consumers first, then producers; dockerd last so the receiver never sees its engine vanish mid-action. */
@@ -24,11 +26,31 @@ export async function down(dir: string, log: (line: string) => void = (l) => con
       if (removed) log(`removed the stand-in container "${state.container}"`);
     }
   }
-  leftovers.push(...(await stopRecords(dir, records.filter((r) => r.name === 'dockerd'), 30_000, log)));
+  const engines = records.filter((r) => r.name === 'dockerd');
+  leftovers.push(...(await stopRecords(dir, engines, 30_000, log)));
+  for (const engine of engines) removeExecRoot(engine);
   if (records.length === 0) log(`nothing runs from ${dir}`);
   if (leftovers.length > 0) log(`still running: ${leftovers.join(', ')}`);
   else if (records.length > 0) log(`stack stopped; data and logs stay in ${dir}`);
   return leftovers;
+}
+
+/** The private dockerd's exec root lives in the temp dir (short socket paths); forget it once dockerd is gone. */
+function removeExecRoot(engine: PidRecord): void {
+  const at = engine.args.indexOf('--exec-root');
+  const execRoot = at >= 0 ? engine.args[at + 1] : undefined;
+  if (execRoot && path.basename(execRoot).startsWith('aid-stack-') && !isOurs(engine)) {
+    unmountUnder(execRoot); // dockerd leaves its netns bind mount behind
+    fs.rmSync(execRoot, { recursive: true, force: true });
+  }
+}
+
+function unmountUnder(dir: string): void {
+  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => p !== undefined && p.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) spawnSync('umount', ['-l', p]);
 }
 
 function rank(name: string): number {

@@ -10,6 +10,11 @@
  *   --container NAME  the container the receiver manages (default ai-dispatcher-ollama-stand-in, created
  *                     stopped from a busybox stand-in image when missing)
  *   --rules DIR       rule files to load instead of the repository's rules/*.yml (tests use shortened copies)
+ *   --short-periods   load copies of the rules (written to DIR/rules) with short periods: lifecycle alerts'
+ *                     for: 2s, idle period 20 s, Ollama request window 5 s (scripts/stack/short-periods.ts)
+ *   --demo            all of --fast --short-periods --stand-in-node: watch the whole loop within a minute
+ *   --stand-in-node   scrape job="node" from the stand-in exporter instead of the real node exporter, so that
+ *                     host pressure can be simulated (POST /values node_load1, node_memory_available_bytes, ...)
  *
  * Docker: DOCKER_HOST, else /var/run/docker.sock; when no engine answers, the receiver runs in dry-run.
  */
@@ -20,6 +25,7 @@ import { FAST_TIMINGS, NORMAL_TIMINGS, alertmanagerConfig, prometheusConfig, rec
 import { configuredDockerHost, dockerClient, ensureStandInContainer, reachable, startPrivateDockerd } from './docker';
 import { isOurs, logFile, pickPort, readPidRecords, spawnDetached, stopRecords, tail, waitForHttp, type PidRecord } from './processes';
 import { fetchRecommendation, formatRecommendation } from './recommendation';
+import { DEMO_PERIODS, writeShortenedRules, type ShortPeriods } from './short-periods';
 import { writeStackState, type StackState } from './state';
 
 export interface UpOptions {
@@ -29,6 +35,8 @@ export interface UpOptions {
   privateDocker: boolean;
   container: string;
   rulesDir?: string;
+  standInNode?: boolean;
+  shortPeriods?: ShortPeriods;
   /** Explicit Docker host (tests); otherwise DOCKER_HOST or the default socket. */
   dockerHost?: string;
   /** 0 everywhere = free ports from the OS (tests); otherwise the usual ports when free. */
@@ -53,6 +61,9 @@ export function parseUpArgs(argv: string[]): UpOptions {
     else if (a === '--dir') o.dir = path.resolve(value());
     else if (a === '--container') o.container = value();
     else if (a === '--rules') o.rulesDir = path.resolve(value());
+    else if (a === '--stand-in-node') o.standInNode = true;
+    else if (a === '--short-periods') o.shortPeriods = DEMO_PERIODS;
+    else if (a === '--demo') Object.assign(o, { fast: true, standInNode: true, shortPeriods: DEMO_PERIODS });
     else throw new Error(`unknown option ${a} (see scripts/stack/up.ts or the README section "stack")`);
   }
   if (process.env.AI_DISPATCHER_STACK_FAST === '1') o.fast = true;
@@ -130,7 +141,7 @@ export async function up(o: UpOptions): Promise<StackState> {
     }));
     const receiver = spawnDetached(dir, 'receiver', process.execPath, [
       path.join(repoRoot, 'dist/receiver/src/cli.js'), 'receiver', '--config', receiverFile, ...(dockerHost ? [] : ['--dry-run']),
-    ], { ...process.env, AI_DISPATCHER_TOKEN_FILE: tokenFile, AI_DISPATCHER_TOKEN: '' });
+    ], receiverEnv(tokenFile));
     started.push(receiver);
     await waitForHttp(`http://127.0.0.1:${receiverPort}/readyz`, { timeoutMs: 20_000, process: receiver });
 
@@ -148,11 +159,13 @@ export async function up(o: UpOptions): Promise<StackState> {
     step('Prometheus');
     const promPort = await port(9090);
     const promFile = path.join(dir, 'prometheus.yml');
-    const ruleFiles = ruleFilesIn(o.rulesDir);
+    const ruleFiles = o.shortPeriods ? writeShortenedRules(path.join(dir, 'rules'), o.shortPeriods, o.rulesDir) : ruleFilesIn(o.rulesDir);
     fs.writeFileSync(promFile, prometheusConfig({
       timings, ruleFiles, alertmanager: `127.0.0.1:${amPort}`,
       targets: [
-        { job: 'node', address: `127.0.0.1:${nodePort}` },
+        o.standInNode
+          ? { job: 'node', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/node' }
+          : { job: 'node', address: `127.0.0.1:${nodePort}` },
         { job: 'ollama', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/ollama' },
         { job: 'n8n', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/n8n' },
         { job: 'cadvisor', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/cadvisor' },
@@ -179,14 +192,15 @@ export async function up(o: UpOptions): Promise<StackState> {
     writeStackState(state);
 
     step('first recommendation (after the first scrape and evaluation)');
-    const recommendation = await waitForRecommendation(state.urls.prometheus, (timings.scrapeSeconds + timings.evaluationSeconds) * 1000 + 15_000);
+    const recommendation = await waitForRecommendation(state.urls.prometheus, (3 * timings.scrapeSeconds + timings.evaluationSeconds) * 1000 + 10_000);
 
     log('');
     log('ready:');
-    log(`  Prometheus       ${state.urls.prometheus}   (rules: ${ruleFiles.map((f) => path.relative(repoRoot, f)).join(', ')})`);
+    log(`  Prometheus       ${state.urls.prometheus}   (rules: ${ruleFiles.map(shortPath).join(', ')})`);
+    if (o.shortPeriods) log(`                   short periods: lifecycle for: ${o.shortPeriods.lifecycleForSeconds}s, idle period ${o.shortPeriods.idlePeriodSeconds}s, request window ${o.shortPeriods.requestWindowSeconds}s`);
     log(`  Alertmanager     ${state.urls.alertmanager}`);
     log(`  receiver         ${state.urls.receiver}/api/v1/targets   (token: ${tokenFile})`);
-    log(`  node exporter    ${state.urls.nodeExporter}/metrics`);
+    log(`  node exporter    ${state.urls.nodeExporter}/metrics${o.standInNode ? '   (not scraped: --stand-in-node serves job="node" from the stand-in exporter)' : ''}`);
     log(`  stand-in values  ${state.urls.standInExporter}/values   (change: curl -d '{"n8n_queue_jobs_waiting": 2}' ${state.urls.standInExporter}/values)`);
     log(`  Docker           ${dockerNote}`);
     if (dockerHost) log(`  Ollama stand-in  ${ollamaUrl}/api/tags   (container "${o.container}", started and stopped by the receiver)`);
@@ -205,12 +219,28 @@ export async function up(o: UpOptions): Promise<StackState> {
   }
 }
 
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+}
+
+/** The token only from the stack's file (an AI_DISPATCHER_TOKEN in the caller's environment would win otherwise). */
+function receiverEnv(tokenFile: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, AI_DISPATCHER_TOKEN_FILE: tokenFile };
+  delete env.AI_DISPATCHER_TOKEN;
+  return env;
+}
+
+/**
+ * The first answer that is not metrics_unavailable (CPU utilisation needs two scrapes), or whatever the
+ * query gives at the deadline: that is then the honest current state.
+ */
 async function waitForRecommendation(prometheus: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let last: Awaited<ReturnType<typeof fetchRecommendation>> = [];
   while (Date.now() < deadline) {
     last = await fetchRecommendation(prometheus).catch(() => []);
-    if (last.length > 0) return last;
+    if (last.length > 0 && last.every((s) => s.metric.priority !== 'metrics_unavailable')) return last;
     await new Promise((r) => setTimeout(r, 250));
   }
   return last;
