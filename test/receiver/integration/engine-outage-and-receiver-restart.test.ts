@@ -142,3 +142,25 @@ it('reads the real state after a restart of the receiver, with one target runnin
   expect([await running(ollama.id), await running(sqlite.id)]).toEqual([true, false]);
   expect(await standInAnswers(ollama.port)).toBe(true);
 });
+
+it('shuts down cleanly with a start in flight: no new work, the wait is abandoned, the next receiver finds it running', async () => {
+  await engine.docker.getContainer(slow.id).stop({ t: 5 }).catch(() => undefined);
+  const body = alertBody('PendingAIWorkflows-firing', { action: 'start', target: 'slow', fingerprint: 'shutdown1' });
+  expect((await live!.webhook(body)).status).toBe(202);
+  await eventually('the start to be in flight', async () => (await live!.target('slow')).inFlight === 'start' && (await running(slow.id)));
+
+  const closing = live!.receiver.close();
+  const refused = await live!.webhook(alertBody('PendingAIWorkflows-firing', { action: 'start', target: 'ollama', fingerprint: 'shutdown2' }));
+  expect(refused.status).toBe(503);
+  expect(refused.body.error).toBe('shutting_down');
+  const began = Date.now();
+  await closing;
+  // The readiness wait (2.5 s away) is abandoned at once, not waited out.
+  expect(Date.now() - began).toBeLessThan(1500);
+  await live!.close();
+
+  live = await startLiveReceiver({ engine, targets });
+  expect(await running(slow.id)).toBe(true);
+  expect(await live.target('slow')).toMatchObject({ observed: { running: true }, inFlight: null });
+  await waitForStandIn(slow.port);
+});
