@@ -12,7 +12,7 @@ import {
   type TemplateVariable,
 } from './dashboard-files';
 import { rangeFunctionWindows, selectors, syntaxErrors } from './promql';
-import { receiverNames, sourceOf } from './metric-sources';
+import { alertNames, recordedNames, receiverNames, sourceOf } from './metric-sources';
 
 const files = dashboardFiles();
 const targets = allTargets(files);
@@ -28,7 +28,7 @@ function variableQuery(variable: TemplateVariable): string {
 }
 
 test('there are the two dashboards', () => {
-  expect(files.map((f) => f.file)).toContain('ai-dispatcher-receiver.json');
+  expect(files.map((f) => f.file)).toEqual(['ai-dispatcher-receiver.json', 'ai-model-dispatcher.json']);
 });
 
 describe.each(files.map((f) => [f.file, f.dashboard] as const))('%s', (_file, dashboard) => {
@@ -153,5 +153,34 @@ describe('template variable queries', () => {
     const inner = expandVariables(match![1], LINT_VALUES);
     expect(syntaxErrors(inner)).toEqual([]);
     expect(selectors(inner).map((s) => s.name).filter((name) => sourceOf(name) === undefined)).toEqual([]);
+  });
+});
+
+describe('AI Model Dispatcher dashboard content', () => {
+  const model = files.find((f) => f.file === 'ai-model-dispatcher.json')!;
+  const modelTargets = targets.filter((t) => t.dashboard === model.dashboard);
+  const selected = new Set(modelTargets.flatMap((t) => selectors(expandVariables(t.target.expr!, LINT_VALUES)).map((s) => s.name)));
+
+  test('every threshold of the rules is drawn (from the rules\' own series, so they stay in sync)', () => {
+    const thresholds = [...recordedNames()].filter((name) => name.startsWith('ai:threshold:'));
+    expect(thresholds.length).toBeGreaterThan(0);
+    expect(thresholds.filter((name) => !selected.has(name))).toEqual([]);
+  });
+
+  test('the usage series (selections, reasons, savings) are all shown', () => {
+    const usage = ['model:ai_recommended_model:count', 'priority:ai_recommended_model:count', 'model:ai_recommended_model:share_avg1h',
+      'priority:ai_recommended_model:share_avg1h', 'target:ai_dispatcher_target_stopped:ratio_avg1h', 'target:ai_dispatcher_target_stopped:ratio_avg1d',
+      'target:ai_dispatcher_saved_memory:byte_seconds_1d'];
+    expect(usage.filter((name) => !selected.has(name))).toEqual([]);
+  });
+
+  test('the alert panels select exactly the alerts of the bundle', () => {
+    const alertTargets = modelTargets.flatMap((t) => selectors(expandVariables(t.target.expr!, LINT_VALUES)).filter((s) => s.name === 'ALERTS'));
+    expect(alertTargets.length).toBeGreaterThan(0);
+    for (const selector of alertTargets) {
+      const [op, value] = selector.matchers.get('alertname') ?? ['', ''];
+      expect(op).toBe('=~');
+      expect(new Set(value.split('|'))).toEqual(alertNames());
+    }
   });
 });
