@@ -1,0 +1,203 @@
+/**
+ * Static checks of the rules bundle: every expression parses as PromQL (lezer-promql, the grammar of
+ * Prometheus's own UI), the monitoring-mixin conventions hold, every alert has a runbook section,
+ * the lifecycle alerts carry the README contract's labels, and the model tables are complete.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parser } = require('@prometheus-io/lezer-promql') as {
+  parser: { parse(input: string): { iterate(spec: { enter(node: { type: { isError: boolean; name: string }; from: number }): void }): void } };
+};
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const RULES_DIR = path.join(ROOT, 'rules');
+
+interface Rule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface RuleFile {
+  groups: { name: string; interval?: string; rules: Rule[] }[];
+}
+
+function load(file: string): RuleFile {
+  return yaml.load(fs.readFileSync(file, 'utf8')) as RuleFile;
+}
+
+const ruleFiles = fs
+  .readdirSync(RULES_DIR)
+  .filter((f) => f.endsWith('.yml'))
+  .map((f) => path.join(RULES_DIR, f));
+const allRules = ruleFiles.flatMap((file) =>
+  load(file).groups.flatMap((g) => g.rules.map((rule) => ({ file: path.basename(file), group: g.name, rule }))),
+);
+const alerts = allRules.filter((r) => r.rule.alert).map((r) => r.rule as Rule & { alert: string });
+const ours = load(path.join(RULES_DIR, 'ai-dispatcher.rules.yml'));
+const ourAlerts = load(path.join(RULES_DIR, 'ai-dispatcher.alerts.yml'));
+const runbook = fs.readFileSync(path.join(RULES_DIR, 'runbook.md'), 'utf8');
+const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+/** Offsets of lezer's error nodes in the parse tree of `expr` (empty when it parses). */
+function parseErrors(expr: string): number[] {
+  const errors: number[] = [];
+  parser.parse(expr).iterate({
+    enter(node) {
+      if (node.type.isError) errors.push(node.from);
+    },
+  });
+  return errors;
+}
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes. */
+function anchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\w\- ]/g, '')
+    .replace(/ /g, '-');
+}
+const runbookAnchors = new Set([...runbook.matchAll(/^## (.+)$/gm)].map((m) => anchor(m[1])));
+
+describe('every expression in rules/*.yml', () => {
+  it('finds the bundle', () => {
+    expect(ruleFiles.map((f) => path.basename(f))).toEqual(
+      expect.arrayContaining(['ai-dispatcher.rules.yml', 'ai-dispatcher.alerts.yml']),
+    );
+    expect(allRules.length).toBeGreaterThan(20);
+  });
+
+  it.each(allRules.map((r) => [`${r.file} ${r.rule.record ?? r.rule.alert}`, r.rule.expr]))(
+    '%s parses as PromQL',
+    (_name, expr) => {
+      expect(parseErrors(expr)).toEqual([]);
+    },
+  );
+
+  it('the parse check rejects broken PromQL', () => {
+    expect(parseErrors('sum(rate(x[5m])')).not.toEqual([]);
+    expect(parseErrors('a and on() ')).not.toEqual([]);
+  });
+});
+
+describe('recording rules', () => {
+  it('are named level:metric:operations', () => {
+    for (const { rule } of allRules.filter((r) => r.rule.record)) {
+      expect(rule.record).toMatch(/^[a-zA-Z_][a-zA-Z0-9_]*(:[a-zA-Z0-9_]+){1,2}$/);
+    }
+  });
+
+  it('keep recording rules and alerts in separate files', () => {
+    for (const file of ruleFiles) {
+      const rules = load(file).groups.flatMap((g) => g.rules);
+      const kinds = new Set(rules.map((r) => (r.alert ? 'alert' : 'record')));
+      expect([file, kinds.size]).toEqual([file, 1]);
+    }
+  });
+});
+
+describe('alerts', () => {
+  it('exist as the issue names them', () => {
+    expect(alerts.map((a) => a.alert)).toEqual(
+      expect.arrayContaining([
+        'PendingAIWorkflows',
+        'AIServicesIdleTooLong',
+        'AIServiceHighResourceUsage',
+        'AIModelPerformanceDegraded',
+        'AIRecommendationInputsMissing',
+        'AIRecommendationAbsent',
+        'AIDispatcherReceiverDown',
+        'AIDispatcherLifecycleActionsFailing',
+      ]),
+    );
+  });
+
+  it.each(alerts.map((a) => [a.alert, a]))('%s follows the conventions', (_name, a) => {
+    expect(a.for).toMatch(/^\d+[smh]$/);
+    expect(['critical', 'warning', 'info']).toContain(a.labels?.severity);
+    const ann = a.annotations ?? {};
+    expect(ann.summary).toBeTruthy();
+    expect(ann.summary).not.toContain('{{');
+    expect(ann.description).toContain('{{');
+    expect(ann.runbook_url).toMatch(/^rules\/runbook\.md#[a-z0-9-]+$/);
+    expect(runbookAnchors).toContain(ann.runbook_url!.split('#')[1]);
+  });
+
+  it('each has its own runbook section, and the runbook has no section for an alert that does not exist', () => {
+    const names = ourAlerts.groups.flatMap((g) => g.rules.map((r) => r.alert!));
+    const sections = [...runbook.matchAll(/^## (.+)$/gm)].map((m) => m[1].trim());
+    expect(sections.sort()).toEqual([...names].sort());
+  });
+
+  it('lifecycle alerts carry exactly the labels of the README contract', () => {
+    const byName = new Map(alerts.map((a) => [a.alert, a]));
+    expect(byName.get('PendingAIWorkflows')!.labels).toEqual({
+      severity: 'info',
+      ai_dispatcher_action: 'start',
+      ai_dispatcher_target: 'ollama',
+    });
+    expect(byName.get('AIServicesIdleTooLong')!.labels).toEqual({
+      severity: 'info',
+      ai_dispatcher_action: 'stop',
+      ai_dispatcher_target: 'ollama',
+    });
+    for (const label of ['ai_dispatcher_action', 'ai_dispatcher_target', 'severity']) {
+      expect(readme).toContain(`| \`${label}\` |`);
+    }
+    const otherAlerts = alerts.filter((a) => !['PendingAIWorkflows', 'AIServicesIdleTooLong'].includes(a.alert));
+    for (const a of otherAlerts) expect(a.labels?.ai_dispatcher_action).toBeUndefined();
+  });
+
+  it('operational alerts use only receiver metrics that the README contract lists', () => {
+    const contractMetrics = new Set([...readme.matchAll(/^\| `(ai_dispatcher_[a-z_]+)` \|/gm)].map((m) => m[1]));
+    const used = ourAlerts.groups
+      .flatMap((g) => g.rules)
+      .flatMap((r) => [...r.expr.matchAll(/\b(ai_dispatcher_[a-z_]+)\b/g)].map((m) => m[1]));
+    expect(used.length).toBeGreaterThan(0);
+    for (const metric of used) expect(contractMetrics).toContain(metric);
+  });
+});
+
+describe('configuration tables', () => {
+  const group = (name: string) => ours.groups.find((g) => g.name === name)!;
+  const rows = (record: string) => {
+    const rule = group('ai-dispatcher-models').rules.find((r) => r.record === record)!;
+    return [...rule.expr.matchAll(/"row", "([^"]+)"/g)].map((m) => m[1].trim().split(/ +/));
+  };
+
+  it('the model map has exactly one row per (priority, complexity, task_type)', () => {
+    const keys = rows('ai:config:model_map').map((r) => r.slice(0, 3).join('/'));
+    const expected: string[] = [];
+    for (const p of ['resource_conservation', 'metrics_unavailable', 'queue_management', 'optimal_performance'])
+      for (const c of ['low', 'medium', 'high']) for (const t of ['analysis', 'general']) expected.push(`${p}/${c}/${t}`);
+    expect([...keys].sort()).toEqual(expected.sort());
+    for (const r of rows('ai:config:model_map')) expect(r).toHaveLength(5);
+  });
+
+  it('every model of the map has one row of generation options', () => {
+    const models = new Set(rows('ai:config:model_map').map((r) => r[3]));
+    const options = rows('ai:config:model_options');
+    expect(options.map((r) => r[0]).sort()).toEqual([...models].sort());
+    for (const r of options) {
+      expect(r).toHaveLength(3);
+      expect(Number(r[1])).not.toBeNaN();
+      expect(Number.isInteger(Number(r[2]))).toBe(true);
+    }
+  });
+
+  it('only the inputs group names scraped metrics', () => {
+    for (const g of ours.groups.filter((g) => g.name !== 'ai-dispatcher-inputs')) {
+      for (const r of g.rules) expect([r.record, r.expr]).toEqual([r.record, expect.not.stringMatching(/\b(node|ollama|container|n8n)_[a-z_]+\{/)]);
+    }
+    const lifecycleAndServiceAlerts = ourAlerts.groups
+      .filter((g) => g.name !== 'ai-dispatcher-operational-alerts')
+      .flatMap((g) => g.rules);
+    expect(lifecycleAndServiceAlerts.length).toBe(4);
+    for (const r of lifecycleAndServiceAlerts) expect(r.expr).not.toMatch(/\b(node|ollama|container|n8n)_[a-z_]+\{/);
+  });
+});
