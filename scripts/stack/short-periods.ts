@@ -3,7 +3,7 @@
  * stays as it is; only the values the rules bundle makes configurable change:
  *   - `for:` of the lifecycle alerts (those with an ai_dispatcher_action label),
  *   - the idle period (record ai:threshold:idle_period_seconds),
- *   - the window over which Ollama requests are counted (the range of ollama_requests_total, 1m), which
+ *   - the window over which Ollama requests are counted (the range of increase(ollama_requests_total), 2m), which
  *     otherwise keeps "a request happened" true for a minute after the last one.
  * Every change must find its target: a renamed rule fails here instead of silently keeping the long period.
  */
@@ -33,8 +33,9 @@ export function shortenRules(groups: { groups: Array<{ rules: Rule[] }> }, p: Sh
         rule.expr = `vector(${p.idlePeriodSeconds})`;
         found.add('idle_period');
       }
-      if (/ollama_requests_total\{[^}]*\}\[1m\]/.test(rule.expr)) {
-        rule.expr = rule.expr.replace(/(ollama_requests_total\{[^}]*\})\[1m\]/g, `$1[${p.requestWindowSeconds}s]`);
+      // The increase that says "a request happened recently" (the idle clock restarts while it is > 0).
+      if (rule.record && /increase\(ollama_requests_total\{[^}]*\}\[[^\]]+\]\)/.test(rule.expr)) {
+        rule.expr = rule.expr.replace(/(increase\(ollama_requests_total\{[^}]*\})\[[^\]]+\]\)/g, `$1[${p.requestWindowSeconds}s])`);
         found.add('request_window');
       }
     }

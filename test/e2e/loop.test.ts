@@ -1,0 +1,183 @@
+/**
+ * The whole loop, live, as `npm run stack` runs it: a real Prometheus with the bundle (a copy with short
+ * periods: lifecycle `for: 1s`, idle period 5 s, Ollama request window 3 s, see scripts/stack/short-periods.ts),
+ * a real Alertmanager with our routing, the receiver (dist/) on a private dockerd reached through the compose
+ * file's socket-proxy allowlist, and the stand-in exporter serving the Ollama, n8n, cAdvisor and node inputs.
+ *
+ * 1. pending AI work -> PendingAIWorkflows -> Alertmanager -> receiver starts the stand-in -> /api/tags answers
+ * 2. host pressure -> the n8n workflow's request + Code node get phi3:mini / resource_conservation, and back
+ * 3. no Ollama requests for the idle period -> AIServicesIdleTooLong -> the container is stopped
+ * 4. the receiver's metrics, Alertmanager's and Prometheus's APIs agree; nothing but allowed Docker calls
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { down } from '../../scripts/stack/down';
+import { workflowNode } from '../../scripts/stack/recommendation';
+import type { StackState } from '../../scripts/stack/state';
+import { up } from '../../scripts/stack/up';
+import { runCodeNode } from '../n8n/code-node';
+import { createStandInContainer, standInAnswers, startDockerEngine, type DockerEngine } from '../support/docker-engine';
+import { freePort } from '../support/free-port';
+import { amAlerts, eventually, metricSum, promAlerts, promQuery } from './apis';
+import { ensureReceiverBuilt } from './build';
+import { startFilteringProxy, type FilteringProxy } from './filtering-socket-proxy';
+
+const CONTAINER = 'ollama-e2e-stand-in';
+const GiB = 2 ** 30;
+
+let dir: string;
+let engine: DockerEngine | undefined;
+let proxy: FilteringProxy | undefined;
+let stack: StackState;
+let ollamaPort: number;
+const output: string[] = [];
+
+async function setValues(values: Record<string, number>): Promise<void> {
+  const res = await fetch(`${stack.urls.standInExporter}/values`, { method: 'POST', body: JSON.stringify(values) });
+  expect(res.status).toBe(200);
+}
+
+async function receiverMetrics(): Promise<string> {
+  return (await fetch(`${stack.urls.receiver}/metrics`)).text();
+}
+
+async function running(): Promise<boolean> {
+  return (await engine!.docker.getContainer(CONTAINER).inspect()).State.Running;
+}
+
+/** The n8n workflow's "Ask Prometheus" request exactly (its URL with the live Prometheus's origin), then its Code node. */
+async function n8nPick(complexity: string, taskType: string) {
+  const ask = workflowNode('Ask Prometheus');
+  const url = new URL(ask.parameters.url);
+  const live = new URL(stack.urls.prometheus);
+  url.protocol = live.protocol;
+  url.host = live.host;
+  for (const p of ask.parameters.queryParameters.parameters as Array<{ name: string; value: string }>) url.searchParams.set(p.name, p.value);
+  const res = await fetch(url, { method: ask.parameters.method });
+  expect(res.status).toBe(200);
+  const answer = await res.json();
+  const [out] = await runCodeNode(workflowNode('Pick model').parameters.jsCode, [answer as Record<string, unknown>], { Task: [{ complexity, task_type: taskType, prompt: 'p' }] });
+  return out.json as { model: string; priority: string; timeout_ms: number; options: { temperature: number; num_predict: number } };
+}
+
+beforeAll(async () => {
+  ensureReceiverBuilt();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-loop-'));
+  engine = await startDockerEngine();
+  ollamaPort = await freePort();
+  await createStandInContainer(engine, { name: CONTAINER, port: ollamaPort });
+  proxy = await startFilteringProxy(path.join(dir, 'proxy.sock'), engine.socketPath);
+  stack = await up({
+    dir, fast: true, dryRun: false, privateDocker: false, container: CONTAINER, anyPorts: true,
+    dockerHost: `unix://${proxy.socketPath}`, standInNode: true,
+    shortPeriods: { lifecycleForSeconds: 1, idlePeriodSeconds: 5, requestWindowSeconds: 3 },
+    log: (line) => output.push(line),
+  });
+  // Ollama is in use (requests flow) until step 3; no pending work yet.
+  await setValues({ ollama_requests_per_second: 1, n8n_queue_jobs_waiting: 0 });
+}, 120_000);
+
+afterAll(async () => {
+  const leftovers = stack ? await down(dir, () => undefined) : [];
+  await proxy?.close();
+  await engine?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  expect(leftovers).toEqual([]);
+}, 60_000);
+
+describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () => {
+  it('starts on the engine, not in dry-run, and says where everything is', () => {
+    const text = output.join('\n');
+    expect(text).toContain(`Docker           Docker engine at unix://${proxy!.socketPath}`);
+    expect(text).not.toContain('DRY-RUN');
+    expect(text).toMatch(/high   analysis  qwen2\.5:7b   optimal_performance/);
+    expect(stack.dryRun).toBe(false);
+  });
+
+  it('1. pending AI work fires PendingAIWorkflows, Alertmanager posts, the receiver starts the stand-in, it answers /api/tags', async () => {
+    expect(await running()).toBe(false);
+    expect(await standInAnswers(ollamaPort)).toBe(false);
+    await setValues({ n8n_queue_jobs_waiting: 2 });
+
+    await eventually('the stand-in answers /api/tags', 30_000, () => standInAnswers(ollamaPort));
+    expect(await running()).toBe(true);
+    const fired = (await promAlerts(stack.urls.prometheus)).filter((a) => a.labels.alertname === 'PendingAIWorkflows');
+    expect(fired).toEqual([expect.objectContaining({ state: 'firing', labels: expect.objectContaining({ ai_dispatcher_action: 'start', ai_dispatcher_target: 'ollama' }) })]);
+    const inAm = (await amAlerts(stack.urls.alertmanager)).filter((a) => a.labels.alertname === 'PendingAIWorkflows');
+    expect(inAm).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: 'active' }), receivers: [{ name: 'ai-dispatcher' }] })]);
+    expect(metricSum(await receiverMetrics(), 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' })).toBe(1);
+  }, 60_000);
+
+  it('2. host pressure switches the n8n answer to phi3:mini / resource_conservation, and back', async () => {
+    expect(await n8nPick('high', 'analysis')).toEqual({
+      model: 'qwen2.5:7b', priority: 'optimal_performance', timeout_ms: 60_000, options: { temperature: 0.3, num_predict: 2048 },
+      complexity: 'high', task_type: 'analysis', prompt: 'p',
+    });
+    await setValues({ node_memory_available_bytes: 1 * GiB });
+    const pressed = await eventually('resource_conservation', 20_000, async () => {
+      const pick = await n8nPick('high', 'analysis');
+      return pick.priority === 'resource_conservation' ? pick : undefined;
+    });
+    expect(pressed).toMatchObject({ model: 'phi3:mini', timeout_ms: 15_000, options: { temperature: 0.5, num_predict: 500 } });
+    const all = await promQuery(stack.urls.prometheus, 'ai:recommended_model');
+    expect(all).toHaveLength(6);
+    for (const s of all) expect(s.metric).toMatchObject({ model: 'phi3:mini', priority: 'resource_conservation' });
+
+    await setValues({ node_memory_available_bytes: 8 * GiB });
+    await eventually('back to optimal_performance', 20_000, async () => (await n8nPick('high', 'analysis')).model === 'qwen2.5:7b');
+    // The loop did not flap meanwhile.
+    expect(await running()).toBe(true);
+  }, 60_000);
+
+  it('3. no Ollama requests for the idle period fires AIServicesIdleTooLong and the container is stopped', async () => {
+    await setValues({ n8n_queue_jobs_waiting: 0, ollama_requests_per_second: 0 });
+    let seenInAm: unknown;
+    await eventually('the stand-in stopped', 45_000, async () => {
+      const idle = (await amAlerts(stack.urls.alertmanager)).find((a) => a.labels.alertname === 'AIServicesIdleTooLong');
+      if (idle && !seenInAm) seenInAm = idle;
+      return !(await running());
+    });
+    expect(await standInAnswers(ollamaPort)).toBe(false);
+    expect(seenInAm).toMatchObject({ labels: { ai_dispatcher_action: 'stop', ai_dispatcher_target: 'ollama' }, receivers: [{ name: 'ai-dispatcher' }] });
+    const metrics = await receiverMetrics();
+    expect(metricSum(metrics, 'ai_dispatcher_actions_total', { target: 'ollama', action: 'stop', result: 'success' })).toBe(1);
+    expect(metricSum(metrics, 'ai_dispatcher_target_running', { target: 'ollama' })).toBe(0);
+  }, 60_000);
+
+  it('4. the receiver, Alertmanager and Prometheus agree on what happened', async () => {
+    // Prometheus saw both alerts fire.
+    for (const alertname of ['PendingAIWorkflows', 'AIServicesIdleTooLong']) {
+      const seen = await promQuery(stack.urls.prometheus, `max_over_time(ALERTS{alertname="${alertname}", alertstate="firing"}[5m])`);
+      expect(seen.map((s) => s.value[1])).toEqual(['1']);
+    }
+    // Prometheus's scrape of the receiver matches the receiver's own /metrics.
+    await eventually('Prometheus scraped the stop', 10_000, async () => {
+      const scraped = await promQuery(stack.urls.prometheus, 'ai_dispatcher_actions_total{job="ai-dispatcher", target="ollama", result="success"}');
+      const own = await receiverMetrics();
+      const byAction = Object.fromEntries(scraped.map((s) => [s.metric.action, Number(s.value[1])]));
+      return byAction.start === metricSum(own, 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' })
+        && byAction.stop === metricSum(own, 'ai_dispatcher_actions_total', { target: 'ollama', action: 'stop', result: 'success' })
+        && byAction.start === 1 && byAction.stop === 1;
+    });
+    const running = await promQuery(stack.urls.prometheus, 'ai_dispatcher_target_running{job="ai-dispatcher", target="ollama"}');
+    expect(running.map((s) => s.value[1])).toEqual(['0']);
+    // Every notification Alertmanager sent reached the receiver and was accepted; none failed.
+    await eventually('Alertmanager and receiver count the same deliveries', 10_000, async () => {
+      const am = await (await fetch(`${stack.urls.alertmanager}/metrics`)).text();
+      const own = await receiverMetrics();
+      const sent = metricSum(am, 'alertmanager_notifications_total', { integration: 'webhook' });
+      return sent >= 2
+        && metricSum(am, 'alertmanager_notifications_failed_total', { integration: 'webhook' }) === 0
+        && sent === metricSum(own, 'ai_dispatcher_webhook_requests_total')
+        && sent === metricSum(own, 'ai_dispatcher_webhook_requests_total', { outcome: 'accepted' });
+    });
+    // The receiver went through the compose file's socket-proxy allowlist and asked for nothing else.
+    expect(proxy!.requests.filter((r) => !r.allowed)).toEqual([]);
+    const calls = proxy!.requests.map((r) => `${r.method} ${new URL(r.url, 'http://x').pathname.replace(/^\/v1\.\d+/, '')}`);
+    expect(calls).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^POST \/containers\/[0-9a-f]+\/start$/),
+      expect.stringMatching(/^POST \/containers\/[0-9a-f]+\/stop$/),
+    ]));
+  }, 30_000);
+});
