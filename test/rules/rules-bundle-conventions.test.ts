@@ -166,7 +166,7 @@ describe('alerts', () => {
 describe('configuration tables', () => {
   const group = (name: string) => ours.groups.find((g) => g.name === name)!;
   const rows = (record: string) => {
-    const rule = group('ai-dispatcher-models').rules.find((r) => r.record === record)!;
+    const rule = group('ai-dispatcher-recommendation').rules.find((r) => r.record === record)!;
     return [...rule.expr.matchAll(/"row", "([^"]+)"/g)].map((m) => m[1].trim().split(/ +/));
   };
 

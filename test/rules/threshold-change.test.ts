@@ -1,6 +1,6 @@
 /**
- * "Configurable in one place": changing a threshold in group ai-dispatcher-thresholds (and nothing
- * else) changes the decision. Runs the real promtool on a copy of the bundle with one edited value.
+ * "Configurable in one place": changing the rule ai:threshold:node_load1 (and nothing else)
+ * changes the decision. Runs the real promtool on a copy of the bundle with one edited value.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,8 +22,6 @@ function unitTest(priority: string): string {
     rule_files: ['rules.yml'],
     evaluation_interval: '15s',
     group_eval_order: [
-      'ai-dispatcher-thresholds',
-      'ai-dispatcher-models',
       'ai-dispatcher-inputs',
       'ai-dispatcher-recommendation',
       'ai-dispatcher-lifecycle',
@@ -67,8 +65,7 @@ async function promtoolTest(rules: RuleFile, expectedPriority: string): Promise<
 
 function withLoadThreshold(value: number): RuleFile {
   const rules = yaml.load(fs.readFileSync(RULES, 'utf8')) as RuleFile;
-  const thresholds = rules.groups.find((g) => g.name === 'ai-dispatcher-thresholds')!;
-  const rule = thresholds.rules.find((r) => r.record === 'ai:threshold:node_load1')!;
+  const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.record === 'ai:threshold:node_load1')!;
   rule.expr = `vector(${value})`;
   return rules;
 }
