@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Registry } from 'prom-client';
+import './docker/skip-buildkit';
 import { createApp, type ReceiverApp } from './app';
 import { systemClock } from './clock';
 import { ConfigError, loadConfigFile, parseListen } from './config/load';

@@ -1,0 +1,261 @@
+/**
+ * Webhook throughput, latency and memory of the receiver in dry-run, beside two floors that parse the same JSON
+ * and answer 200: a bare node:http server and a bare Express 5 app with express.json().
+ *
+ *   npx tsx scripts/bench/receiver-throughput.ts [--rounds 3] [--seconds 3] [--connections 16] [--paced-seconds 5] [--rate 1000]
+ *
+ * Each server runs in its own child process (RSS is its own); the client runs here. Runs are interleaved
+ * (round 1: node, express, receiver; round 2: ...), so that machine noise hits all three alike.
+ * - throughput: closed loop, N keep-alive connections each sending the next request when the answer arrives;
+ * - latency: open loop, one request every 1/rate s on a fixed schedule (not in bursts), latency from send to answer;
+ * - RSS: /proc/PID/status VmRSS after start-up and idle (rest), and the highest sample while under load.
+ * The body is the captured Alertmanager 0.25 PendingAIWorkflows notification with the contract's labels: the
+ * receiver acts on the first one (a dry-run start) and counts the rest as repeated deliveries, as in production.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = path.resolve(__dirname, '../..');
+const FIXTURE = path.resolve(ROOT, '../shared/fixtures/alertmanager-0.25/PendingAIWorkflows-firing.json');
+const TOKEN = 'bench-token-0123456789abcdef';
+const WEBHOOK = '/webhook/alertmanager';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+    'paced-seconds': { type: 'string', default: '5' },
+    rate: { type: 'string', default: '1000' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const SECONDS = Number(args.seconds);
+const CONNECTIONS = Number(args.connections);
+const PACED_SECONDS = Number(args['paced-seconds']);
+const RATE = Number(args.rate);
+
+const BODY = Buffer.from(
+  fs
+    .readFileSync(FIXTURE, 'utf8')
+    .replace(/"action":"start_ai_services","ai_lifecycle":"true"/g, '"ai_dispatcher_action":"start","ai_dispatcher_target":"ollama"'),
+);
+
+const BARE_NODE = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    try { JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { res.writeHead(400).end(); return; }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+  });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
+`;
+
+const BARE_EXPRESS = `
+const express = require('express');
+const app = express();
+app.post('${WEBHOOK}', express.json(), (req, res) => { res.status(200).json({ status: 'ok' }); });
+const server = app.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
+server.keepAliveTimeout = 65000;
+`;
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  restRssMb: number;
+  peakRssMb: number;
+  /** Closed-loop requests per second, one value per round. */
+  throughput: number[];
+  /** Paced latencies in ms, all rounds pooled. */
+  latencies: number[];
+  errors: number;
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function startServer(name: string, command: string[], env: NodeJS.ProcessEnv = process.env): Promise<Server> {
+  const child = spawn(process.execPath, command, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const plain = /PORT (\d+)/.exec(out);
+      const receiver = /"msg":"receiver listening","url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out);
+      const match = plain ?? receiver;
+      if (match) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume(); // keep draining the receiver's log lines
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before listening:\n${out}`)));
+  });
+  const server: Server = { name, child, port, restRssMb: 0, peakRssMb: 0, throughput: [], latencies: [], errors: 0 };
+  // One request so that every lazy path is loaded, then let it settle before reading the resting RSS.
+  await send(new http.Agent({ keepAlive: true }), server);
+  await sleep(2000);
+  server.restRssMb = rssMb(child.pid as number);
+  return server;
+}
+
+function send(agent: http.Agent, server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: WEBHOOK,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': BODY.length, authorization: `Bearer ${TOKEN}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(BODY);
+  });
+}
+
+function watchRss(server: Server): () => void {
+  const timer = setInterval(() => {
+    server.peakRssMb = Math.max(server.peakRssMb, rssMb(server.child.pid as number));
+  }, 100);
+  return () => clearInterval(timer);
+}
+
+async function closedLoop(server: Server): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const stop = watchRss(server);
+  let done = 0;
+  const measureFrom = Date.now() + 500; // half a second of warm-up is not counted
+  const end = measureFrom + SECONDS * 1000;
+  const worker = async () => {
+    while (Date.now() < end) {
+      const status = await send(agent, server);
+      if (status < 200 || status >= 300) server.errors += 1;
+      if (Date.now() >= measureFrom) done += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  stop();
+  agent.destroy();
+  server.throughput.push(done / SECONDS);
+}
+
+async function paced(server: Server): Promise<{ sent: number; maxLagMs: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const stop = watchRss(server);
+  const total = Math.round(RATE * PACED_SECONDS);
+  const interval = 1000 / RATE;
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now() + 50;
+  let next = 0;
+  let maxLagMs = 0;
+  while (next < total) {
+    const now = performance.now();
+    while (next < total && t0 + next * interval <= now) {
+      maxLagMs = Math.max(maxLagMs, now - (t0 + next * interval));
+      const sentAt = performance.now();
+      pending.push(
+        send(agent, server).then((status) => {
+          server.latencies.push(performance.now() - sentAt);
+          if (status < 200 || status >= 300) server.errors += 1;
+        }),
+      );
+      next += 1;
+    }
+    // Sleep until the next slot: setTimeout's granularity is ~1 ms, the loop catches up without bursts beyond it.
+    const wait = t0 + next * interval - performance.now();
+    await new Promise((resolve) => (wait > 1.5 ? setTimeout(resolve, wait - 1) : setImmediate(resolve)));
+  }
+  await Promise.all(pending);
+  stop();
+  agent.destroy();
+  return { sent: total, maxLagMs };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  process.stdout.write('building the receiver (npm run build) ...\n');
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-dispatcher-bench-'));
+  const config = path.join(dir, 'config.yml');
+  fs.writeFileSync(config, `docker: {socket_path: ${path.join(dir, 'no-engine.sock')}}\n`);
+
+  const servers: Server[] = [];
+  try {
+    servers.push(await startServer('bare node:http', ['-e', BARE_NODE]));
+    servers.push(await startServer('bare Express 5 + express.json()', ['-e', BARE_EXPRESS]));
+    servers.push(
+      await startServer('receiver (dry-run)', ['dist/receiver/src/cli.js', 'receiver', '--config', config, '--listen', '127.0.0.1:0', '--dry-run'], {
+        ...process.env,
+        AI_DISPATCHER_TOKEN: TOKEN,
+      }),
+    );
+    process.stdout.write(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; Node ${process.version}\n`);
+    process.stdout.write(`closed loop: ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds; paced: ${RATE} req/s, ${PACED_SECONDS} s x ${ROUNDS} rounds\n`);
+
+    const lags: Record<string, number> = {};
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? servers : [...servers].reverse();
+      for (const server of order) await closedLoop(server);
+      for (const server of order) {
+        const { maxLagMs } = await paced(server);
+        lags[server.name] = Math.max(lags[server.name] ?? 0, maxLagMs);
+      }
+      process.stdout.write(`round ${round} done\n`);
+    }
+
+    const express = servers[1];
+    const receiver = servers[2];
+    process.stdout.write('\n| server | throughput req/s (median of rounds) | paced p50 ms | paced p99 ms | paced max ms | RSS rest MB | RSS peak under load MB | non-2xx |\n');
+    process.stdout.write('|---|---|---|---|---|---|---|---|\n');
+    for (const s of servers) {
+      const sorted = [...s.latencies].sort((a, b) => a - b);
+      process.stdout.write(
+        `| ${s.name} | ${median(s.throughput).toFixed(0)} (${s.throughput.map((t) => t.toFixed(0)).join(', ')}) | ${percentile(sorted, 50).toFixed(2)} | ${percentile(sorted, 99).toFixed(2)} | ${sorted[sorted.length - 1].toFixed(2)} | ${s.restRssMb.toFixed(1)} | ${s.peakRssMb.toFixed(1)} | ${s.errors} |\n`,
+      );
+    }
+    const ratio = median(receiver.throughput) / median(express.throughput);
+    const p99 = percentile([...receiver.latencies].sort((a, b) => a - b), 99);
+    process.stdout.write(`\nclient pacing: worst lag behind schedule ${Math.max(...Object.values(lags)).toFixed(2)} ms\n`);
+    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    process.stdout.write(`goal throughput >= 80% of bare Express: ${(ratio * 100).toFixed(0)}% -> ${verdict(ratio >= 0.8)}\n`);
+    process.stdout.write(`goal p99 < 10 ms at ${RATE} req/s: ${p99.toFixed(2)} ms -> ${verdict(p99 < 10)}\n`);
+    process.stdout.write(`goal RSS at rest < 80 MB: ${receiver.restRssMb.toFixed(1)} MB -> ${verdict(receiver.restRssMb < 80)}\n`);
+    process.stdout.write(`goal RSS under load < 150 MB: ${receiver.peakRssMb.toFixed(1)} MB -> ${verdict(receiver.peakRssMb < 150)}\n`);
+    if (receiver.errors > 0) process.stdout.write(`WARNING: the receiver answered ${receiver.errors} requests with a non-2xx status\n`);
+  } finally {
+    for (const s of servers) s.child.kill('SIGTERM');
+    await Promise.all(servers.map((s) => new Promise((resolve) => (s.child.exitCode !== null ? resolve(null) : s.child.once('exit', resolve)))));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
