@@ -19,6 +19,7 @@
  *     halt()      stop dockerd keeping its data, socket gone (the engine is "down"); resume with restart()
  *     freeze() / thaw()   SIGSTOP / SIGCONT dockerd: calls then hang instead of failing (timeout tests)
  *     running()   whether the dockerd process is alive
+ *   If the test process exits without stop() (a killed run), its dockerds still get SIGTERM (temp dir stays).
  * - buildStandInImage(engine, tag = STAND_IN_IMAGE) -> tag. Imports a busybox rootfs (docker import
  *     equivalent); cached per engine and tag. Its command serves /www on 127.0.0.1:$PORT with busybox
  *     httpd (GET /api/tags answers an Ollama-like model list), after $READY_DELAY seconds (default 0),
@@ -62,6 +63,15 @@ export interface DockerEngine {
   running(): boolean;
 }
 
+/** Safety net: a test process that exits without stop() (killed run, crashed afterAll) still signals its daemons. */
+const liveDaemons = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of liveDaemons) {
+    proc.kill('SIGCONT');
+    proc.kill('SIGTERM');
+  }
+});
+
 export async function startDockerEngine(options: StartDockerEngineOptions = {}): Promise<DockerEngine> {
   // Short prefix: unix socket paths (ours and containerd's under exec/) must stay under 108 bytes.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dkr-'));
@@ -88,7 +98,13 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
     });
     fs.closeSync(log);
     child = proc;
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    liveDaemons.add(proc);
+    exited = new Promise((resolve) =>
+      proc.once('exit', () => {
+        liveDaemons.delete(proc);
+        resolve();
+      }),
+    );
     try {
       await waitForPing(socketPath, proc, dir);
     } catch (error) {
