@@ -60,6 +60,7 @@ beforeAll(async () => {
       `ollama: {members: [{container: it-ollama}], readiness: ${readiness(p1)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
       `slow: {members: [{container: it-slow}], readiness: ${readiness(p2)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
       `absent: {members: [{container: it-absent}], readiness: {type: running}, min_running_seconds: 0, cooldown_seconds: 0}`,
+      `composed: {members: [{compose: {project: it, service: ollama}}], readiness: {type: docker_health, timeout_seconds: 15, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0}`,
     ].join('\n'),
   });
 });
@@ -195,6 +196,27 @@ it('notices a container started and stopped by hand', async () => {
   await engine.docker.getContainer(ollama.id).stop({ t: 5 });
   await eventually('the hand-made stop to be noticed', async () => (await live.target('ollama')).observed.running === false);
   expect(await live.metric('ai_dispatcher_target_running', { target: 'ollama' })).toBe(0);
+});
+
+it('starts a compose service found by its labels and waits for its Docker healthcheck', async () => {
+  const port = await freePort();
+  const { id } = await createStandInContainer(engine, {
+    name: 'it-ollama-1',
+    port,
+    healthcheck: true,
+    labels: { 'com.docker.compose.project': 'it', 'com.docker.compose.service': 'ollama' },
+  });
+  expect((await live.webhook(startAlert('composed'))).status).toBe(202);
+  expect(await settled('composed')).toMatchObject({
+    members: [{ ref: { kind: 'compose', project: 'it', service: 'ollama' }, exists: true }],
+    observed: { running: true, ready: true },
+    lastAction: { action: 'start', result: 'success' },
+  });
+  // Ready means Docker itself says healthy, not merely running.
+  expect((await engine.docker.getContainer(id).inspect()).State.Health?.Status).toBe('healthy');
+  await live.webhook(stopAlert('composed'), 'AIServicesIdleTooLong-firing');
+  expect(await settled('composed')).toMatchObject({ observed: { running: false }, lastAction: { action: 'stop', result: 'success' } });
+  expect(await running(id)).toBe(false);
 });
 
 it('wakes a target for a client: the answer comes once /api/tags answers', async () => {
