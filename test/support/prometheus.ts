@@ -30,6 +30,7 @@
  *     reload()                                     POST /-/reload (after editing the config or rule files)
  *     restart(changes?)  stop, then start again on the same port and data dir; `changes` may replace
  *                        ruleFiles / scrapeConfigs / alertmanagers / intervals
+ *     halt()             stop the process keeping dir and data (Prometheus is "down"); resume with restart()
  *     stop()             SIGTERM, wait for exit (SIGKILL after 10 s); removes the temp dir unless the
  *                        caller supplied dataDir. Safe to call twice.
  *     logs()             the server log so far (for failure messages)
@@ -50,6 +51,14 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { freePort } from './free-port';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * The documented client query (README, section "The model recommendation"): one row per
+ * (complexity, task_type) with model, priority, timeout_seconds, temperature and num_predict, also
+ * right after a Prometheus restart (it keeps only the rows of the newest evaluation).
+ */
+export const RECOMMENDATION_QUERY =
+  'ai:recommended_model_options and timestamp(ai:recommended_model_options) == scalar(max(timestamp(ai:recommended_model_options)))';
 const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';
 const READY_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 10_000;
@@ -96,6 +105,7 @@ export interface PrometheusServer {
   waitFor<T>(check: () => Promise<T> | T, options?: WaitOptions): Promise<NonNullable<T>>;
   reload(): Promise<void>;
   restart(changes?: Partial<Omit<PrometheusOptions, 'dataDir'>>): Promise<void>;
+  halt(): Promise<void>;
   stop(): Promise<void>;
   logs(): string;
 }
@@ -256,6 +266,7 @@ export async function startPrometheus(initial: PrometheusOptions): Promise<Prome
       options = { ...options, ...changes };
       await launch();
     },
+    halt: kill,
     async stop() {
       await kill();
       if (!initial.dataDir) fs.rmSync(dir, { recursive: true, force: true });
