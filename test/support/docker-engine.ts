@@ -99,14 +99,20 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
     fs.closeSync(log);
     child = proc;
     liveDaemons.add(proc);
-    exited = new Promise((resolve) =>
-      proc.once('exit', () => {
+    let spawnError: Error | undefined;
+    exited = new Promise((resolve) => {
+      const gone = () => {
         liveDaemons.delete(proc);
         resolve();
-      }),
-    );
+      };
+      proc.once('exit', gone);
+      proc.once('error', (error) => {
+        spawnError = error;
+        gone();
+      });
+    });
     try {
-      await waitForPing(socketPath, proc, dir);
+      await waitForPing(socketPath, proc, dir, () => spawnError);
     } catch (error) {
       await terminate();
       throw error;
@@ -115,7 +121,7 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
 
   const terminate = async (): Promise<void> => {
     const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!proc || proc.pid === undefined || !liveDaemons.has(proc)) return;
     proc.kill('SIGCONT'); // in case it was frozen
     proc.kill('SIGTERM');
     const timer = setTimeout(() => proc.kill('SIGKILL'), EXIT_TIMEOUT_MS);
@@ -124,7 +130,12 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
     killContainerdLeftover(dir);
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const docker = new Docker({ socketPath });
   let stopped = false;
 
@@ -154,14 +165,16 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
       child?.kill('SIGCONT');
     },
     running() {
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return child !== undefined && liveDaemons.has(child);
     },
   };
 }
 
-async function waitForPing(socketPath: string, proc: ChildProcess, dir: string): Promise<void> {
+async function waitForPing(socketPath: string, proc: ChildProcess, dir: string, spawnError: () => Error | undefined): Promise<void> {
   const deadline = Date.now() + PING_TIMEOUT_MS;
   while (Date.now() < deadline) {
+    const failed = spawnError();
+    if (failed) throw new Error(`cannot run dockerd (${failed.message}); scripts/install-deps.sh installs docker.io`);
     if (proc.exitCode !== null || proc.signalCode !== null) {
       throw new Error(`dockerd exited (${proc.exitCode ?? proc.signalCode}) before answering:\n${logTail(dir)}`);
     }
