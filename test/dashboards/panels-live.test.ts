@@ -14,6 +14,7 @@ import { startPrometheus, startTestExporter, type PrometheusServer, type TestExp
 import { buildTestReceiver, settled, TEST_TOKEN, type TestReceiver } from '../support/receiver-app';
 import { alertBody } from '../support/live-receiver';
 import { allTargets, expandVariables, type PanelTarget, type VariableValues } from './dashboard-files';
+import { hasNumber, runTarget } from './panel-queries';
 
 jest.setTimeout(60_000);
 
@@ -156,25 +157,8 @@ afterAll(async () => {
   for (const exporter of Object.values(exporters)) await exporter?.close();
 });
 
-interface Series {
-  metric: Record<string, string>;
-  values?: [number, string][];
-  value?: [number, string];
-}
-
 /** Runs a target as Grafana does: instant targets at now, others as a range over the test's run. */
-async function run(t: PanelTarget): Promise<Series[]> {
-  const query = expandVariables(t.target.expr ?? '', values);
-  if (t.target.instant && !t.target.range) return prom.api<{ result: Series[] }>('query', { query }).then((d) => d.result);
-  const end = Math.ceil(Date.now() / 1000);
-  return prom
-    .api<{ result: Series[] }>('query_range', { query, start: String(testStart), end: String(end), step: '1' })
-    .then((d) => d.result);
-}
-
-function hasNumber(series: Series[]): boolean {
-  return series.some((s) => [...(s.values ?? []), ...(s.value ? [s.value] : [])].some(([, v]) => !Number.isNaN(Number(v))));
-}
+const run = (t: PanelTarget) => runTarget(prom.url, t, values, testStart);
 
 const targets = allTargets();
 
