@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLIENT_QUERY, PICK_MODEL_FILE, WORKFLOW_FILE, workflowText } from '../../scripts/n8n/build-workflow';
+import { RECOMMENDATION_QUERY } from '../support/prometheus';
 import { runCodeNode } from './code-node';
 
 const workflow = JSON.parse(readFileSync(WORKFLOW_FILE, 'utf8'));
@@ -47,6 +48,13 @@ describe('n8n workflow', () => {
       expect(names).toContain(from);
       for (const link of out.main.flat()) expect(names).toContain(link.node);
     }
+  });
+
+  it('uses the client query the rules bundle documents and tests live, as the README says', () => {
+    expect(CLIENT_QUERY).toBe(RECOMMENDATION_QUERY);
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain(`\`${CLIENT_QUERY}\``);
+    expect(readme).toContain('scripts/n8n/ai-recommended-model.workflow.json');
   });
 
   it('asks Prometheus with one GET and the documented restart-proof query', () => {
