@@ -46,16 +46,18 @@ export function createApp(deps: AppDeps): ReceiverApp {
   if (!config.auth.disabled && !deps.token) {
     throw new Error('auth is enabled but no token was given (AI_DISPATCHER_TOKEN or AI_DISPATCHER_TOKEN_FILE)');
   }
-  let manager: TargetManager | undefined;
+  // The cooldown gauge is computed at scrape time from the manager, which itself needs the metrics.
+  let cooldowns: () => Array<{ target: string; seconds: number }> = () => [];
   const metrics = createMetrics(deps.registry, {
     version: deps.version ?? 'unknown',
     processMetrics: deps.processMetrics,
-    cooldownRemaining: () => manager?.cooldowns() ?? [],
+    cooldownRemaining: () => cooldowns(),
   });
   const docker = instrumentDocker(deps.docker, metrics);
   const dedupe = new DedupeWindow(config.webhook.dedupeWindowSeconds * 1000);
   const dryRun = deps.dryRun ?? false;
-  manager = new TargetManager({ config, docker, logger, clock, metrics, dryRun, onFailure: (t) => dedupe.forgetTarget(t) });
+  const manager = new TargetManager({ config, docker, logger, clock, metrics, dryRun, onFailure: (t) => dedupe.forgetTarget(t) });
+  cooldowns = () => manager.cooldowns();
 
   let draining = false;
   const ctx: AppContext = {
@@ -92,20 +94,19 @@ export function createApp(deps: AppDeps): ReceiverApp {
   app.use(internalError);
 
   let timer: NodeJS.Timeout | undefined;
-  const readyManager = manager;
   return {
     app,
-    manager: readyManager,
+    manager,
     metrics,
     async start() {
-      await readyManager.refresh();
-      timer = setInterval(() => void readyManager.refresh(), config.refreshIntervalSeconds * 1000);
+      await manager.refresh();
+      timer = setInterval(() => void manager.refresh(), config.refreshIntervalSeconds * 1000);
       timer.unref();
     },
     async close() {
       draining = true;
       clearInterval(timer);
-      await readyManager.close(config.shutdownTimeoutSeconds * 1000);
+      await manager.close(config.shutdownTimeoutSeconds * 1000);
     },
   };
 }
