@@ -203,6 +203,17 @@ describe('lifecycle through the webhook', () => {
     expect(docker.isRunning('sqlite-ai')).toBe(true);
   });
 
+  test('a group found by compose labels; an alert name outside the lifecycle alerts is counted as "other"', async () => {
+    const r = buildTestReceiver();
+    const body = JSON.parse(withContractLabels(fixtureBytes('PendingAIWorkflows-firing.json'), 'start', 'embeddings'));
+    body.alerts[0].labels.alertname = 'SomethingElse';
+    expect((await post(r, body)).status).toBe(202);
+    await settled(r);
+    expect(r.docker.mutations()).toEqual([{ op: 'start', ref: 'ai/embeddings' }]);
+    expect(await r.metricValue('ai_dispatcher_alerts_received_total', { alertname: 'other', status: 'firing' })).toBe(1);
+    expect(await r.metricValue('ai_dispatcher_target_running', { target: 'embeddings' })).toBe(1);
+  });
+
   test('resolved: reverse turns a resolved start alert into a stop', async () => {
     const docker = new FakeDocker().add('ollama', { running: true }).add('sqlite-ai', { running: true });
     const r = buildTestReceiver({
