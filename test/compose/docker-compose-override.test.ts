@@ -2,7 +2,9 @@
  * docker-compose.override.yml: valid per the Compose specification's JSON schema, and the security and
  * wiring points the README promises (socket proxy, non-root receiver, mounts, n8n metrics).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import addFormats from 'ajv-formats';
@@ -206,5 +208,38 @@ describe('docker-compose.override.yml', () => {
     expect(ours.length).toBeGreaterThanOrEqual(5);
     for (const s of ours) expect(s.startsWith('/opt/ai-dispatcher/')).toBe(true);
     expect(moved.services['ai-dispatcher'].build.context).toBe('/opt/ai-dispatcher');
+  });
+});
+
+describe('the README snippet for prometheus.yml', () => {
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('rule_files:'));
+
+  it('is valid Prometheus configuration (promtool check config)', () => {
+    expect(block).toBeDefined();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'readme-snippet-'));
+    try {
+      const file = path.join(dir, 'prometheus.yml');
+      writeFileSync(file, block!.replace(/^ {3}/gm, ''));
+      const res = spawnSync('promtool', ['check', 'config', file], { encoding: 'utf8' });
+      expect(res.stdout + res.stderr).toContain('SUCCESS');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads exactly the rule files the override mounts, and alerts to the override\'s Alertmanager', () => {
+    const config = yaml.load(block!.replace(/^ {3}/gm, '')) as any;
+    const mount = mountsOf(services.prometheus).find((m) => m.source === './rules')!;
+    const [glob] = config.rule_files as string[];
+    expect(path.dirname(glob)).toBe(mount.target);
+    const pattern = new RegExp(`^${path.basename(glob).replace(/\./g, '\\.').replace(/\*/g, '[^/]*')}$`);
+    const matched = readdirSync(path.join(repoRoot, 'rules')).filter((f) => pattern.test(f)).sort();
+    const promtoolChecked = readdirSync(path.join(repoRoot, 'rules')).filter((f) => f.endsWith('.yml')).sort();
+    expect(matched).toEqual(promtoolChecked);
+    expect(matched).not.toContain('alertmanager.yml');
+    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual([`alertmanager:${services.alertmanager.expose[0]}`]);
+    const receiverJob = config.scrape_configs.find((j: any) => j.job_name === 'ai-dispatcher');
+    expect(receiverJob.static_configs[0].targets).toEqual([`ai-dispatcher:${services['ai-dispatcher'].expose[0]}`]);
   });
 });
