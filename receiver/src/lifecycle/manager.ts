@@ -305,15 +305,16 @@ export class TargetManager {
       }
       if (this.o.dryRun) return { result: 'dry_run', reason: 'would start' };
 
-      for (const s of states) if (!s.running) await this.o.docker.start(s.ref);
+      let started = false;
+      for (const s of states) if (!s.running && (await this.o.docker.start(s.ref)) === 'started') started = true;
       this.noteTransition(rt, true);
       const begun = this.o.clock.now();
       const readiness = await waitUntilReady(config.readiness, config.members, this.o.docker, this.o.clock, this.shutdown.signal);
       this.o.metrics.readinessWait.observe({ target: config.name, result: readiness }, (this.o.clock.now() - begun) / 1000);
       this.setReady(rt, readiness === 'ready');
-      return readiness === 'ready'
-        ? { result: 'success', ready: true }
-        : { result: 'not_ready', reason: `not ready within ${readinessTimeout(config)} s`, ready: false };
+      if (readiness !== 'ready') return { result: 'not_ready', reason: `not ready within ${readinessTimeout(config)} s`, ready: false };
+      // Every start answered 304: somebody else (another receiver, a person) started it between our look and our call.
+      return started ? { result: 'success', ready: true } : { result: 'noop', reason: 'already started elsewhere', ready: true };
     }
   }
 
@@ -330,9 +331,10 @@ export class TargetManager {
       }
     }
     if (this.o.dryRun) return { result: 'dry_run', reason: 'would stop' };
-    for (const s of [...running].reverse()) await this.o.docker.stop(s.ref, config.stopTimeoutSeconds);
+    let stopped = false;
+    for (const s of [...running].reverse()) if ((await this.o.docker.stop(s.ref, config.stopTimeoutSeconds)) === 'stopped') stopped = true;
     this.noteTransition(rt, false);
-    return { result: 'success' };
+    return stopped ? { result: 'success' } : { result: 'noop', reason: 'already stopped elsewhere' };
   }
 
   private async sleepUnlessSkipped(ms: number, job: Job): Promise<void> {
