@@ -11,6 +11,8 @@ const { parser } = require('@prometheus-io/lezer-promql') as {
   parser: { parse(input: string): { iterate(spec: { enter(node: { type: { isError: boolean; name: string }; from: number }): void }): void } };
 };
 
+import { RECOMMENDATION_QUERY } from '../support/prometheus';
+
 const ROOT = path.resolve(__dirname, '..', '..');
 const RULES_DIR = path.join(ROOT, 'rules');
 
@@ -199,5 +201,19 @@ describe('configuration tables', () => {
       .flatMap((g) => g.rules);
     expect(lifecycleAndServiceAlerts.length).toBe(4);
     for (const r of lifecycleAndServiceAlerts) expect(r.expr).not.toMatch(/\b(node|ollama|container|n8n)_[a-z_]+\{/);
+  });
+});
+
+describe('README rules section', () => {
+  const section = readme.slice(readme.indexOf('## The model recommendation and the alerts'));
+
+  it('documents exactly the client query the live test runs', () => {
+    expect(section).toContain(`\n${RECOMMENDATION_QUERY}\n`);
+  });
+
+  it('lists every recorded series and every alert of the bundle', () => {
+    const records = [...new Set(ours.groups.flatMap((g) => g.rules.map((r) => r.record!)))];
+    for (const name of records.filter((n) => !n.startsWith('ai:threshold:'))) expect([name, section.includes(`\`${name}`)]).toEqual([name, true]);
+    for (const g of ourAlerts.groups) for (const r of g.rules) expect(section).toContain(`| \`${r.alert}\` |`);
   });
 });
