@@ -110,5 +110,6 @@ export class FakeDocker implements DockerController {
 }
 
 export function key(ref: ContainerRef): string {
+  if (ref.kind === 'swarm') return `swarm:${ref.service}`;
   return ref.kind === 'container' ? ref.name : `${ref.project}/${ref.service}`;
 }

@@ -56,7 +56,7 @@ function formatErrors(errors: ErrorObject[]): string[] {
     let detail = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') detail = `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     if (e.keyword === 'enum') detail = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
-    if (e.keyword === 'oneOf') detail = 'must be either {container: NAME} or {compose: {project, service}}';
+    if (e.keyword === 'oneOf') detail = 'must be one of {container: NAME}, {compose: {project, service}}, {swarm_service: NAME, replicas: N}';
     if (e.keyword === 'propertyNames') detail = `target name "${(e.params as { propertyName: string }).propertyName}" is not allowed`;
     lines.add(`${where}: ${detail}`);
   }
@@ -71,7 +71,7 @@ interface RawReadiness {
   probe_timeout_seconds: number;
 }
 interface RawTarget {
-  members: Array<{ container: string } | { compose: { project: string; service: string } }>;
+  members: Array<{ container: string } | { compose: { project: string; service: string } } | { swarm_service: string; replicas?: number }>;
   readiness: RawReadiness;
   min_running_seconds: number;
   cooldown_seconds: number;
@@ -110,7 +110,8 @@ function normalize(raw: RawConfig, errors: string[]): ReceiverConfig {
   for (const [name, t] of Object.entries(raw.targets)) {
     const members = t.members.map(toRef);
     for (const [i, ref] of members.entries()) {
-      const key = JSON.stringify(ref);
+      // A swarm service belongs to one group whatever its replica count.
+      const key = JSON.stringify(ref.kind === 'swarm' ? { kind: ref.kind, service: ref.service } : ref);
       const previous = owner.get(key);
       if (previous !== undefined) {
         errors.push(`/targets/${name}/members/${i}: already a member of "${previous}" (a container belongs to one group)`);
@@ -144,6 +145,7 @@ function normalize(raw: RawConfig, errors: string[]): ReceiverConfig {
 }
 
 function toRef(m: RawTarget['members'][number]): ContainerRef {
+  if ('swarm_service' in m) return { kind: 'swarm', service: m.swarm_service, replicas: m.replicas ?? 1 };
   return 'container' in m
     ? { kind: 'container', name: m.container }
     : { kind: 'compose', project: m.compose.project, service: m.compose.service };

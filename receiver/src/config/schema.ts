@@ -28,6 +28,15 @@ const member = {
       required: ['compose'],
       additionalProperties: false,
     },
+    {
+      // A Docker Swarm service: started = scaled to `replicas` (default 1), stopped = scaled to 0.
+      properties: {
+        swarm_service: name,
+        replicas: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+      required: ['swarm_service'],
+      additionalProperties: false,
+    },
   ],
 } as const;
 

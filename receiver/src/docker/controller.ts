@@ -3,10 +3,14 @@
  * implementation lives beside it, and unit tests use a fake.
  */
 
-/** How a configured target member is found: by container name, or by compose project/service labels. */
+/**
+ * How a configured target member is found: by container name, by compose project/service labels, or a
+ * Docker Swarm service (running = scaled to `replicas`, stopped = scaled to 0).
+ */
 export type ContainerRef =
   | { kind: 'container'; name: string }
-  | { kind: 'compose'; project: string; service: string };
+  | { kind: 'compose'; project: string; service: string }
+  | { kind: 'swarm'; service: string; replicas: number };
 
 export type HealthStatus = 'healthy' | 'unhealthy' | 'starting' | 'none';
 
@@ -21,6 +25,8 @@ export interface ContainerState {
   /** Docker healthcheck status; 'none' when the container has no healthcheck. */
   health: HealthStatus;
   startedAt?: Date;
+  /** Swarm services only: the spec's replica count and the tasks running now (running = at least one). */
+  replicas?: { desired: number; running: number };
 }
 
 export type StartOutcome = 'started' | 'already_running';
@@ -61,5 +67,6 @@ export class DockerApiError extends Error {
 }
 
 export function describeRef(ref: ContainerRef): string {
+  if (ref.kind === 'swarm') return `swarm service "${ref.service}"`;
   return ref.kind === 'container' ? `container "${ref.name}"` : `compose service "${ref.project}/${ref.service}"`;
 }

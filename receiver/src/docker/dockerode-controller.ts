@@ -10,6 +10,12 @@
  * With tecnativa/docker-socket-proxy: CONTAINERS=1 (reads), POST=1 with ALLOW_START=1 and ALLOW_STOP=1
  * (PING is on by default). Note that CONTAINERS=1 together with POST=1 also lets a client create and
  * delete containers through the proxy; the receiver never does.
+ * Swarm service members (swarm-service.ts) add, on a swarm manager:
+ *   GET  /services/{name}                inspect (whole Spec, Version.Index)
+ *   POST /services/{id}/update?version=N scale (the same Spec, another replica count)
+ *   GET  /tasks?filters={"service":[id]} the service's tasks
+ * With tecnativa/docker-socket-proxy: SERVICES=1, TASKS=1, POST=1. A proxy that allows service updates
+ * lets a client change any service's spec (image, mounts); the receiver only ever changes the count.
  *
  * Refs resolve to container ids first and actions go to ids: Docker resolves /containers/{x} by name,
  * then by id or id prefix, so a name is accepted only when the engine's answer carries exactly that name.
@@ -17,6 +23,7 @@
  * apply to each of them, and inspect() reports the group as running only when all of them run.
  */
 import Docker from 'dockerode';
+import { ServiceNotFoundError, dockerodeSwarmApi, readService, scaleService } from './swarm-service';
 import {
   ContainerNotFoundError,
   ContainerRef,
@@ -39,6 +46,8 @@ export interface DockerodeControllerOptions {
   protocol?: 'http' | 'https';
   /** Upper bound for one API call; stop() adds its own grace period on top. Default 5000 ms. */
   timeoutMs?: number;
+  /** Swarm services: how long start() waits for the tasks to run, stop() on top of its grace period. Default 60000 ms. */
+  serviceWaitMs?: number;
 }
 
 /** Turns a DOCKER_HOST value (unix:///path, tcp://host:port, http(s)://host:port) into options. */
@@ -73,6 +82,8 @@ const UNREACHABLE_CODES = new Set([
   'EAI_AGAIN', 'ENOTFOUND', 'EACCES', 'ENOTSOCK', 'ECONNABORTED', 'ABORT_ERR', 'ERR_SOCKET_CLOSED',
 ]);
 
+type SwarmRef = Extract<ContainerRef, { kind: 'swarm' }>;
+
 interface Resolved {
   id: string;
   name: string;
@@ -86,6 +97,7 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
     ? new Docker({ host: options.host, port: options.port ?? 2375, protocol: options.protocol ?? 'http' })
     : new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
   const timeoutMs = options.timeoutMs ?? 5000;
+  const serviceWaitMs = options.serviceWaitMs ?? 60_000;
 
   /** Runs one API call bounded by a deadline and translates its failure into the controller's errors. */
   async function call<T>(what: string, run: (signal: AbortSignal) => Promise<T>, extraMs = 0): Promise<T> {
@@ -107,7 +119,34 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
     }
   }
 
-  async function resolve(ref: ContainerRef): Promise<Resolved[]> {
+  const swarmApi = dockerodeSwarmApi(docker, (what, run) => call(what, run));
+
+  async function inspectService(ref: SwarmRef): Promise<ContainerState> {
+    const status = await readService(swarmApi, ref.service);
+    if (!status) return { ref, exists: false, running: false, health: 'none' };
+    return {
+      ref,
+      exists: true,
+      id: status.id,
+      name: status.name,
+      running: status.runningTasks >= 1,
+      // Swarm keeps a task out of `running` until its healthcheck passes, and replaces it when it fails.
+      health: 'none',
+      startedAt: status.startedAt,
+      replicas: { desired: status.desiredReplicas, running: status.runningTasks },
+    };
+  }
+
+  async function scale(ref: SwarmRef, replicas: number, waitMs: number): Promise<boolean> {
+    try {
+      return (await scaleService(swarmApi, ref.service, replicas, { waitMs, keepHigher: replicas > 0 })).changed;
+    } catch (error) {
+      if (error instanceof ServiceNotFoundError) throw new ContainerNotFoundError(ref);
+      throw error;
+    }
+  }
+
+  async function resolve(ref: Exclude<ContainerRef, SwarmRef>): Promise<Resolved[]> {
     if (ref.kind === 'container') {
       if (!CONTAINER_NAME.test(ref.name)) return [];
       const info = await inspectById(ref.name);
@@ -131,7 +170,7 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
     return infos.filter((info): info is Docker.ContainerInspectInfo => info !== undefined).map(fromInspect);
   }
 
-  async function resolveExisting(ref: ContainerRef): Promise<Resolved[]> {
+  async function resolveExisting(ref: Exclude<ContainerRef, SwarmRef>): Promise<Resolved[]> {
     const members = await resolve(ref);
     if (members.length === 0) throw new ContainerNotFoundError(ref);
     return members;
@@ -145,10 +184,13 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
     },
 
     async inspect(ref) {
+      if (ref.kind === 'swarm') return inspectService(ref);
       return summarize(ref, await resolve(ref));
     },
 
     async start(ref) {
+      // A service scaled to its replicas (or higher) whose tasks run already: nothing to update.
+      if (ref.kind === 'swarm') return (await scale(ref, ref.replicas, serviceWaitMs)) ? 'started' : 'already_running';
       let outcome: StartOutcome = 'already_running';
       for (const member of await resolveExisting(ref)) {
         try {
@@ -164,6 +206,8 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
 
     async stop(ref, timeoutSeconds) {
       const t = Math.max(0, Math.ceil(timeoutSeconds));
+      // Swarm stops tasks with the service's own stop grace period; t only stretches the wait.
+      if (ref.kind === 'swarm') return (await scale(ref, 0, t * 1000 + serviceWaitMs)) ? 'stopped' : 'already_stopped';
       let outcome: StopOutcome = 'already_stopped';
       for (const member of await resolveExisting(ref)) {
         try {
@@ -198,7 +242,7 @@ function fromInspect(info: Docker.ContainerInspectInfo): Resolved {
 
 const HEALTH_RANK: Record<HealthStatus, number> = { unhealthy: 3, starting: 2, healthy: 1, none: 0 };
 
-function summarize(ref: ContainerRef, members: Resolved[]): ContainerState {
+function summarize(ref: Exclude<ContainerRef, SwarmRef>, members: Resolved[]): ContainerState {
   if (members.length === 0) return { ref, exists: false, running: false, health: 'none' };
   const first = members[0]!;
   const health = members.reduce<HealthStatus>(

@@ -69,7 +69,7 @@ unknown_key: 1
         '/auth/disabled: must be boolean',
         '/webhook/resolved: must be one of ignore, reverse',
         '/webhook/body_limit_bytes: must be >= 1024',
-        '/targets/ollama/members/0: must be either {container: NAME} or {compose: {project, service}}',
+        '/targets/ollama/members/0: must be one of {container: NAME}, {compose: {project, service}}, {swarm_service: NAME, replicas: N}',
         '/targets/ollama/readiness/type: must be one of http, docker_health, running',
         '/targets/ollama/cooldown_seconds: must be >= 0',
       ]),
