@@ -8,6 +8,7 @@
  * 2. host pressure -> the n8n workflow's request + Code node get phi3:mini / resource_conservation, and back
  * 3. no Ollama requests for the idle period -> AIServicesIdleTooLong -> the container is stopped
  * 4. the receiver's metrics, Alertmanager's and Prometheus's APIs agree; nothing but allowed Docker calls
+ * 5. the n8n workflow's optional wake request starts Ollama through the receiver at once
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -106,7 +107,9 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     expect(fired).toEqual([expect.objectContaining({ state: 'firing', labels: expect.objectContaining({ ai_dispatcher_action: 'start', ai_dispatcher_target: 'ollama' }) })]);
     const inAm = (await amAlerts(stack.urls.alertmanager)).filter((a) => a.labels.alertname === 'PendingAIWorkflows');
     expect(inAm).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: 'active' }), receivers: [{ name: 'ai-dispatcher' }] })]);
-    expect(metricSum(await receiverMetrics(), 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' })).toBe(1);
+    // The receiver records the start once its own readiness probe has seen the answer too.
+    await eventually('the receiver counts one successful start', 5_000, async () =>
+      metricSum(await receiverMetrics(), 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' }) === 1);
   }, 60_000);
 
   it('2. host pressure switches the n8n answer to phi3:mini / resource_conservation, and back', async () => {
@@ -179,5 +182,23 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
       expect.stringMatching(/^POST \/containers\/[0-9a-f]+\/start$/),
       expect.stringMatching(/^POST \/containers\/[0-9a-f]+\/stop$/),
     ]));
+  }, 30_000);
+
+  it('5. the n8n workflow\'s wake request starts Ollama at once through the receiver', async () => {
+    expect(await running()).toBe(false);
+    const wake = workflowNode('Wake Ollama (optional)');
+    const url = new URL(wake.parameters.url);
+    const receiver = new URL(stack.urls.receiver);
+    url.protocol = receiver.protocol;
+    url.host = receiver.host;
+    for (const p of wake.parameters.queryParameters.parameters as Array<{ name: string; value: string }>) url.searchParams.set(p.name, p.value);
+    // The node's Header Auth credential, as the README tells users to create it.
+    const token = fs.readFileSync(stack.tokenFile, 'utf8').trim();
+    const res = await fetch(url, { method: wake.parameters.method, headers: { Authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ target: 'ollama', ready: true });
+    expect(await standInAnswers(ollamaPort)).toBe(true);
+    const unauthenticated = await fetch(url, { method: wake.parameters.method });
+    expect(unauthenticated.status).toBe(401);
   }, 30_000);
 });
