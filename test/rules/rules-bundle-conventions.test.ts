@@ -197,8 +197,8 @@ describe('configuration tables', () => {
       for (const r of g.rules) expect([r.record, r.expr]).toEqual([r.record, expect.not.stringMatching(/\b(node|ollama|container|n8n)_[a-z_]+\{/)]);
     }
     const lifecycleAndServiceAlerts = ourAlerts.groups
-      .filter((g) => g.name !== 'ai-dispatcher-operational-alerts')
-      .flatMap((g) => g.rules);
+      .flatMap((g) => g.rules)
+      .filter((r) => ['PendingAIWorkflows', 'AIServicesIdleTooLong', 'AIServiceHighResourceUsage', 'AIModelPerformanceDegraded'].includes(r.alert!));
     expect(lifecycleAndServiceAlerts.length).toBe(4);
     for (const r of lifecycleAndServiceAlerts) expect(r.expr).not.toMatch(/\b(node|ollama|container|n8n)_[a-z_]+\{/);
   });

@@ -24,7 +24,6 @@ function unitTest(priority: string): string {
     group_eval_order: [
       'ai-dispatcher-inputs',
       'ai-dispatcher-recommendation',
-      'ai-dispatcher-lifecycle',
     ],
     tests: [
       {

@@ -1,0 +1,234 @@
+/**
+ * Benchmark of the rules bundle on one live Prometheus (Debian's 2.42), in one run:
+ *   1. rule group evaluation time (prometheus_rule_group_last_duration_seconds, median over a minute)
+ *      and samples per evaluation (prometheus_rule_group_last_evaluation_samples), first with 1
+ *      scraped host, then with HOSTS hosts: the samples must not grow with the hosts;
+ *   2. a client's cost of one recommendation: the documented single query against the design note's
+ *      13 sequential queries, interleaved, as median latencies and their ratio.
+ *
+ *   npx tsx scripts/bench/rules-bench.ts [--hosts 20] [--seconds 60]
+ *
+ * Goals (issue 2): single query >= 15x cheaper; evaluation < 5 ms median; bounded samples.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import {
+  RECOMMENDATION_QUERY,
+  TestExporter,
+  startPrometheus,
+  startTestExporter,
+} from '../../test/support/prometheus';
+
+const RULE_FILES = ['rules/ai-dispatcher.rules.yml', 'rules/ai-dispatcher.alerts.yml'];
+
+/** The 13 PromQL queries the design note's selector sends per recommendation, in its order. */
+const DESIGN_NOTE_QUERIES = [
+  'node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes * 100',
+  '100 - (avg(rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)',
+  'node_load1',
+  'node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"} * 100',
+  'ollama_model_load_duration_seconds',
+  'ollama_models_loaded',
+  'ollama_requests_queued',
+  'rate(ollama_request_duration_seconds[5m])',
+  'rate(ollama_requests_failed_total[5m])',
+  'container_memory_usage_bytes{name="ollama"}',
+  'rate(container_cpu_usage_seconds_total{name="ollama"}[5m])',
+  'container_last_seen{name="ollama"}',
+  'rate(container_network_receive_bytes_total{name="ollama"}[5m])',
+];
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A host like node exporter's: 4 CPUs with all modes, memory, load, filesystem. */
+async function startHost(): Promise<TestExporter> {
+  const e = await startTestExporter();
+  const start = Date.now();
+  const modes = ['idle', 'user', 'system', 'iowait', 'irq', 'softirq', 'nice', 'steal'];
+  const share: Record<string, number> = { idle: 0.7, user: 0.2, system: 0.06, iowait: 0.04 };
+  e.onScrape(() => {
+    const t = 100_000 + (Date.now() - start) / 1000;
+    for (let cpu = 0; cpu < 4; cpu++)
+      for (const mode of modes) e.set('node_cpu_seconds_total', t * (share[mode] ?? 0) + 1, { cpu: String(cpu), mode }, 'counter');
+    e.set('node_memory_MemAvailable_bytes', 6 * 2 ** 30 + Math.random() * 2 ** 20);
+    e.set('node_memory_MemTotal_bytes', 16 * 2 ** 30);
+    e.set('node_load1', 1 + Math.random());
+    e.set('node_filesystem_avail_bytes', 50 * 2 ** 30, { mountpoint: '/', device: '/dev/sda1' });
+    e.set('node_filesystem_size_bytes', 100 * 2 ** 30, { mountpoint: '/', device: '/dev/sda1' });
+  });
+  return e;
+}
+
+/** Ollama exporter, cAdvisor and n8n stand-ins with the series the rules and the design note read. */
+async function startServices(): Promise<TestExporter> {
+  const e = await startTestExporter();
+  const start = Date.now();
+  e.onScrape(() => {
+    const t = (Date.now() - start) / 1000;
+    for (const model of ['phi3:mini', 'llama3.2:3b', 'qwen2.5:7b']) {
+      e.set('ollama_requests_total', Math.floor(t / 3), { model }, 'counter');
+      e.set('ollama_requests_failed_total', Math.floor(t / 60), { model }, 'counter');
+      e.set('ollama_request_duration_seconds_sum', t * 2, { model }, 'counter');
+      e.set('ollama_request_duration_seconds_count', Math.floor(t / 3), { model }, 'counter');
+      e.set('ollama_request_duration_seconds', 2.5, { model });
+      e.set('ollama_model_load_duration_seconds', 1.2, { model });
+    }
+    e.set('ollama_requests_queued', 1);
+    e.set('ollama_models_loaded', 2);
+    for (const name of ['ollama', 'n8n', 'prometheus', 'grafana']) {
+      e.set('container_memory_working_set_bytes', 2 * 2 ** 30, { name });
+      e.set('container_memory_usage_bytes', 2.5 * 2 ** 30, { name });
+      e.set('container_cpu_usage_seconds_total', t * 0.3, { name }, 'counter');
+      e.set('container_network_receive_bytes_total', t * 1000, { name, interface: 'eth0' }, 'counter');
+      e.set('container_last_seen', Date.now() / 1000, { name });
+    }
+    e.set('n8n_scaling_mode_queue_jobs_waiting', 0);
+    e.set('n8n_workflow_started_total', Math.floor(t / 10), { workflow_id: 'w1', workflow_name: 'AI triage' }, 'counter');
+    e.set('n8n_workflow_success_total', Math.floor(t / 10), { workflow_id: 'w1', workflow_name: 'AI triage' }, 'counter');
+  });
+  return e;
+}
+
+interface GroupStats {
+  duration: number[];
+  samples: number[];
+}
+
+function parseGroupMetrics(text: string, stats: Map<string, GroupStats>, sums: number[]) {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^prometheus_rule_group_last_(duration_seconds|evaluation_samples)\{rule_group="[^;"]*;([^"]+)"\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const [, kind, group, value] = m;
+    const s = stats.get(group) ?? { duration: [], samples: [] };
+    stats.set(group, s);
+    if (kind === 'duration_seconds') {
+      s.duration.push(Number(value) * 1000);
+      sum += Number(value) * 1000;
+    } else s.samples.push(Number(value));
+  }
+  sums.push(sum);
+}
+
+async function timed(url: string, queries: string[]): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  for (const q of queries) {
+    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = (await res.json()) as { status: string };
+    if (body.status !== 'success') throw new Error(`query failed: ${q}`);
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+async function main() {
+  const hosts = arg('hosts', 20);
+  const seconds = arg('seconds', 60);
+  const hostExporters = [await startHost()];
+  const services = await startServices();
+  const scrapeConfigs = (n: number) => [
+    { job: 'node', targets: hostExporters.slice(0, n).map((e) => e.address) },
+    { job: 'ollama', targets: [services.address] },
+    { job: 'cadvisor', targets: [services.address] },
+    { job: 'n8n', targets: [services.address] },
+  ];
+  const prom = await startPrometheus({ ruleFiles: RULE_FILES, scrapeConfigs: scrapeConfigs(1) });
+  const cleanup = async () => {
+    await prom.stop();
+    for (const e of [...hostExporters, services]) await e.close();
+  };
+  try {
+    console.log(`Prometheus ${prom.url}, rule files ${RULE_FILES.join(', ')}, 1 s scrape and evaluation`);
+    await prom.waitFor(async () => (await prom.query(RECOMMENDATION_QUERY)).length === 6 && (await prom.query('ai:node_cpu_utilisation:max_rate2m')).length === 1, {
+      timeoutMs: 30_000,
+      what: 'the recommendation',
+    });
+
+    // Phase 1: one host; group metrics every second for a minute, nothing else querying Prometheus.
+    const loadBefore = loadavg();
+    const one = new Map<string, GroupStats>();
+    const sumsOne: number[] = [];
+    for (let i = 0; i < seconds; i++) {
+      parseGroupMetrics(await prom.metrics(), one, sumsOne);
+      await sleep(1000);
+    }
+
+    // Phase 2: HOSTS hosts; 20 s of group metrics.
+    for (let i = 1; i < hosts; i++) hostExporters.push(await startHost());
+    await prom.restart({ scrapeConfigs: scrapeConfigs(hosts) });
+    await prom.waitFor(async () => (await prom.query('count(up{job="node"} == 1)'))[0]?.value === hosts, {
+      timeoutMs: 30_000,
+      what: `${hosts} hosts up`,
+    });
+    await sleep(3000);
+    const many = new Map<string, GroupStats>();
+    const sumsMany: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      parseGroupMetrics(await prom.metrics(), many, sumsMany);
+      await sleep(1000);
+    }
+
+    // Phase 3: the client's cost, interleaved, alternating which goes first.
+    const single: number[] = [];
+    const thirteen: number[] = [];
+    const deadline = Date.now() + seconds * 1000;
+    for (let i = 0; Date.now() < deadline; i++) {
+      if (i % 2 === 0) {
+        single.push(await timed(prom.url, [RECOMMENDATION_QUERY]));
+        thirteen.push(await timed(prom.url, DESIGN_NOTE_QUERIES));
+      } else {
+        thirteen.push(await timed(prom.url, DESIGN_NOTE_QUERIES));
+        single.push(await timed(prom.url, [RECOMMENDATION_QUERY]));
+      }
+      await sleep(20);
+    }
+
+    const metricsText = await prom.metrics();
+    const evalFailures = metricsText
+      .split('\n')
+      .filter((l) => l.startsWith('prometheus_rule_evaluation_failures_total{'))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+
+    const table = (title: string, stats: Map<string, GroupStats>, sums: number[]) => {
+      console.log(`\n${title}`);
+      let samples = 0;
+      for (const [group, st] of stats) {
+        samples += median(st.samples);
+        console.log(`  ${group.padEnd(34)} ${median(st.duration).toFixed(3).padStart(7)} ms   ${String(median(st.samples)).padStart(3)} samples`);
+      }
+      console.log(`  ${'all groups (median of the sums)'.padEnd(34)} ${median(sums).toFixed(3).padStart(7)} ms   ${String(samples).padStart(3)} samples`);
+      return { total: median(sums), samples };
+    };
+    const a1 = table(`Rule groups, 1 host (median over ${seconds} s; load average ${loadBefore}):`, one, sumsOne);
+    const aN = table(`Rule groups, ${hosts} hosts (median over 20 s):`, many, sumsMany);
+    console.log(`  rule evaluation failures: ${evalFailures}; load average now ${loadavg()} (${os.cpus().length} CPUs)`);
+
+    const m1 = median(single);
+    const m13 = median(thirteen);
+    console.log(`\nClient cost of one recommendation (${single.length} interleaved rounds):`);
+    console.log(`  documented single query      median ${m1.toFixed(2)} ms`);
+    console.log(`  design note's 13 queries      median ${m13.toFixed(2)} ms`);
+    console.log(`  ratio                         ${(m13 / m1).toFixed(1)}x   (goal >= 15x)`);
+    console.log(
+      `\nGoals: evaluation < 5 ms median (1 host) -> ${a1.total < 5 ? 'met' : 'NOT met'}; ` +
+        `samples bounded -> ${a1.samples === aN.samples ? `met (${a1.samples} with 1 and with ${hosts} hosts)` : 'NOT met'}; ` +
+        `ratio >= 15x -> ${m13 / m1 >= 15 ? 'met' : 'NOT met'}`,
+    );
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
