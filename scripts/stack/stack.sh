@@ -14,8 +14,10 @@ case "$cmd" in
       echo "installing what is missing (${missing[*]}): scripts/install-deps.sh"
       bash scripts/install-deps.sh
     fi
-    echo "building the receiver (npm run build)"
-    npm run --silent build
+    if [ "${AI_DISPATCHER_STACK_SKIP_BUILD:-}" != 1 ]; then
+      echo "building the receiver (npm run build)"
+      npm run --silent build
+    fi
     exec node --import tsx scripts/stack/up.ts "$@"
     ;;
   down)

@@ -13,6 +13,7 @@
  *   --short-periods   load copies of the rules (written to DIR/rules) with short periods: lifecycle alerts'
  *                     for: 2s, idle period 20 s, Ollama request window 5 s (scripts/stack/short-periods.ts)
  *   --demo            all of --fast --short-periods --stand-in-node: watch the whole loop within a minute
+ *   --free-ports      let the OS pick every port instead of the usual ones (several stacks side by side, tests)
  *   --stand-in-node   scrape job="node" from the stand-in exporter instead of the real node exporter, so that
  *                     host pressure can be simulated (POST /values node_load1, node_memory_available_bytes, ...)
  *
@@ -62,6 +63,7 @@ export function parseUpArgs(argv: string[]): UpOptions {
     else if (a === '--container') o.container = value();
     else if (a === '--rules') o.rulesDir = path.resolve(value());
     else if (a === '--stand-in-node') o.standInNode = true;
+    else if (a === '--free-ports') o.anyPorts = true;
     else if (a === '--short-periods') o.shortPeriods = DEMO_PERIODS;
     else if (a === '--demo') Object.assign(o, { fast: true, standInNode: true, shortPeriods: DEMO_PERIODS });
     else throw new Error(`unknown option ${a} (see scripts/stack/up.ts or the README section "stack")`);
@@ -75,7 +77,9 @@ export async function up(o: UpOptions): Promise<StackState> {
   const dir = o.dir;
   const running = readPidRecords(dir).filter(isOurs);
   if (running.length > 0) {
-    throw new Error(`a stack already runs from ${dir} (${running.map((r) => r.name).join(', ')}): npm run stack:down first`);
+    const message = `a stack already runs from ${dir} (${running.map((r) => r.name).join(', ')}): npm run stack:down first`;
+    log(message);
+    throw new Error(message);
   }
   for (const sub of ['logs', 'pids', 'secrets', 'prometheus', 'alertmanager']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
   const timings: Timings = { ...(o.fast ? FAST_TIMINGS : NORMAL_TIMINGS), ...o.timings };

@@ -1,32 +1,40 @@
 /**
- * `npm run stack` without a reachable Docker engine: it says DRY-RUN, the loop still runs through the real
- * Prometheus and Alertmanager to the receiver, which counts what it would do; a second `up` refuses, and
- * `down` leaves no process running.
+ * `npm run stack` as a user runs it, without a reachable Docker engine: it says DRY-RUN, the loop still runs
+ * through the real Prometheus and Alertmanager to the receiver, which counts what it would do; a second
+ * `npm run stack` refuses, and `npm run stack:down` leaves no process running.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { down } from '../../scripts/stack/down';
 import { isOurs, readPidRecords } from '../../scripts/stack/processes';
-import type { StackState } from '../../scripts/stack/state';
-import { up } from '../../scripts/stack/up';
+import { readStackState, type StackState } from '../../scripts/stack/state';
 import { eventually, metricSum } from '../e2e/apis';
 import { ensureReceiverBuilt } from '../e2e/build';
 
+const root = path.join(__dirname, '../..');
 let dir: string;
-let stack: StackState | undefined;
-const output: string[] = [];
+let stack: StackState;
+let upOutput: string;
 
-beforeAll(async () => {
+/** npm run stack / stack:down with the user's environment, except a Docker host nobody answers on. */
+function npmRun(script: string, args: string[]) {
+  return spawnSync('npm', ['run', '--silent', script, '--', ...args], {
+    cwd: root, encoding: 'utf8', timeout: 90_000,
+    // The receiver is built once for all suites (ensureReceiverBuilt): the stack's own build would race with it.
+    env: { ...process.env, DOCKER_HOST: `unix://${path.join(dir, 'no-engine.sock')}`, AI_DISPATCHER_STACK_SKIP_BUILD: '1' },
+  });
+}
+
+beforeAll(() => {
   ensureReceiverBuilt();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-dry-'));
-  stack = await up({
-    dir, fast: true, dryRun: false, privateDocker: false, container: 'never-touched', anyPorts: true,
-    dockerHost: `unix://${path.join(dir, 'no-engine.sock')}`, standInNode: true,
-    shortPeriods: { lifecycleForSeconds: 1, idlePeriodSeconds: 5, requestWindowSeconds: 3 },
-    log: (line) => output.push(line),
-  });
-}, 90_000);
+  const res = npmRun('stack', ['--fast', '--short-periods', '--stand-in-node', '--free-ports', '--dir', dir]);
+  upOutput = res.stdout + res.stderr;
+  if (res.status !== 0) throw new Error(`npm run stack failed (${res.status}):\n${upOutput}`);
+  stack = readStackState(dir)!;
+}, 100_000);
 
 afterAll(async () => {
   if (dir) {
@@ -36,34 +44,39 @@ afterAll(async () => {
 }, 60_000);
 
 describe('npm run stack without a Docker engine', () => {
-  it('says clearly that the receiver runs in dry-run, and why', async () => {
-    expect(output.join('\n')).toMatch(/Docker +DRY-RUN: no Docker engine answers at unix:\/\/.*no-engine\.sock; the receiver logs and counts what it would do/);
-    expect(stack!.dryRun).toBe(true);
-    const token = fs.readFileSync(stack!.tokenFile, 'utf8').trim();
-    const targets = await (await fetch(`${stack!.urls.receiver}/api/v1/targets`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  it('returns once ready, prints the URLs and the recommendation, and says clearly that the receiver runs in dry-run', async () => {
+    expect(upOutput).toMatch(/Docker +DRY-RUN: no Docker engine answers at unix:\/\/.*no-engine\.sock; the receiver logs and counts what it would do/);
+    for (const url of Object.values(stack.urls).filter((u) => !u.includes('11434'))) expect(upOutput).toContain(url);
+    expect(upOutput).toMatch(/current recommendation[\s\S]*high +analysis +\S+ +\S+/);
+    expect(stack.dryRun).toBe(true);
+    const token = fs.readFileSync(stack.tokenFile, 'utf8').trim();
+    const targets = await (await fetch(`${stack.urls.receiver}/api/v1/targets`, { headers: { Authorization: `Bearer ${token}` } })).json();
     expect(targets).toMatchObject({ dryRun: true });
   });
 
   it('still runs the alert path: pending work reaches the receiver, which only counts a dry-run start', async () => {
-    await fetch(`${stack!.urls.standInExporter}/values`, { method: 'POST', body: JSON.stringify({ n8n_queue_jobs_waiting: 1 }) });
+    await fetch(`${stack.urls.standInExporter}/values`, { method: 'POST', body: JSON.stringify({ n8n_queue_jobs_waiting: 1 }) });
     await eventually('a dry-run start', 30_000, async () => {
-      const metrics = await (await fetch(`${stack!.urls.receiver}/metrics`)).text();
+      const metrics = await (await fetch(`${stack.urls.receiver}/metrics`)).text();
       return metricSum(metrics, 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'dry_run' }) >= 1;
     });
   }, 40_000);
 
-  it('refuses a second stack in the same folder', async () => {
-    await expect(up({ dir, fast: true, dryRun: true, privateDocker: false, container: 'x', anyPorts: true, log: () => undefined }))
-      .rejects.toThrow(/already runs .* npm run stack:down first/);
-  });
+  it('refuses a second stack in the same folder', () => {
+    const res = npmRun('stack', ['--free-ports', '--dir', dir]);
+    expect(res.status).not.toBe(0);
+    expect(res.stdout + res.stderr).toMatch(/already runs .* npm run stack:down first/);
+  }, 60_000);
 
-  it('stack:down stops every process it started', async () => {
+  it('npm run stack:down stops every process it started', async () => {
     const records = readPidRecords(dir);
     expect(records.map((r) => r.name).sort()).toEqual(['alertmanager', 'node-exporter', 'prometheus', 'receiver', 'standin-exporter']);
     expect(records.every(isOurs)).toBe(true);
-    expect(await down(dir, () => undefined)).toEqual([]);
+    const res = npmRun('stack:down', ['--dir', dir]);
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain('stack stopped');
     expect(records.filter(isOurs)).toEqual([]);
     expect(readPidRecords(dir)).toEqual([]);
-    await expect(fetch(`${stack!.urls.prometheus}/-/ready`)).rejects.toThrow();
+    await expect(fetch(`${stack.urls.prometheus}/-/ready`)).rejects.toThrow();
   }, 60_000);
 });
