@@ -176,6 +176,8 @@ export async function scaleService(api: SwarmApi, name: string, replicas: number
     return undefined; // look again: the spec may have changed while we waited
   });
   const target = update.replicas;
+  // With keepHigher the spec may ask for more than we do; what we wait for is our own count.
+  const needed = Math.min(target, replicas);
 
   if (target === 0) {
     const tasks = await waitFor(api, update.id, deadline, pollMs, sleep, (ts) => !ts.some(isLive), (ts) =>
@@ -194,9 +196,9 @@ export async function scaleService(api: SwarmApi, name: string, replicas: number
       (ts) => {
         const failed = ts.find((t) => FAILED.has(t.Status.State) && !update.knownTaskIds.has(t.ID));
         if (failed) throw new ServiceTaskFailedError(name, failed, '');
-        return ts.filter((t) => t.Status.State === 'running' && isWanted(t)).length >= target;
+        return ts.filter((t) => t.Status.State === 'running' && isWanted(t)).length >= needed;
       },
-      (ts) => `swarm service "${name}": ${ts.filter((t) => t.Status.State === 'running' && isWanted(t)).length} of ${target} task(s) running after ${options.waitMs / 1000} s`,
+      (ts) => `swarm service "${name}": ${ts.filter((t) => t.Status.State === 'running' && isWanted(t)).length} of ${needed} task(s) running after ${options.waitMs / 1000} s`,
     );
     return {
       changed: update.changed,
