@@ -1,0 +1,104 @@
+/**
+ * Every panel query against the live stack users run (`npm run stack`'s own code: real Prometheus with
+ * rules/*.yml, real Alertmanager, the compiled receiver, the stand-in exporter), in fast mode with short
+ * periods and the receiver in dry-run (no Docker engine here). The lifecycle alerts go round the loop
+ * once (start, then idle stop); panels whose data only exists in states this stack does not reach are
+ * listed with the reason, and must then really be empty (so the list cannot go stale).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { down } from '../../scripts/stack/down';
+import type { StackState } from '../../scripts/stack/state';
+import { up } from '../../scripts/stack/up';
+import { ensureReceiverBuilt } from '../e2e/build';
+import { waitUntil } from '../support/prometheus';
+import { allTargets, type VariableValues } from './dashboard-files';
+import { hasNumber, runTarget } from './panel-queries';
+
+jest.setTimeout(60_000);
+
+const R = 'ai-dispatcher-receiver.json / ';
+const M = 'ai-model-dispatcher.json / ';
+const UNOBSERVED = 'dry-run without a Docker engine: the receiver cannot observe the targets, so their state series are absent (unknown, not 0); panels-live.test.ts covers them';
+const NOT_EXECUTED = 'dry-run executes no start or stop: durations and readiness waits exist only for executed actions; panels-live.test.ts covers them';
+
+/** "<dashboard file> / <panel title> / <refId>" -> why it has no data in this stack. */
+const NOT_REACHED: Record<string, string> = {
+  [`${R}Targets running / A`]: UNOBSERVED,
+  [`${R}Target state / A`]: UNOBSERVED,
+  [`${R}Target state / B`]: UNOBSERVED,
+  [`${R}Time since last transition / A`]: UNOBSERVED,
+  [`${M}AI targets running and ready / A`]: UNOBSERVED,
+  [`${M}AI targets running and ready / B`]: UNOBSERVED,
+  [`${M}Time stopped (last hour) / A`]: UNOBSERVED,
+  [`${M}Time stopped (last 24 h) / A`]: UNOBSERVED,
+  [`${M}Share of the hour stopped / A`]: UNOBSERVED,
+  [`${M}Memory-hours saved (last 24 h) / A`]: UNOBSERVED,
+  [`${R}Action duration / A`]: NOT_EXECUTED,
+  [`${R}Action duration / B`]: NOT_EXECUTED,
+  [`${R}Readiness wait / A`]: NOT_EXECUTED,
+  [`${R}Readiness wait / B`]: NOT_EXECUTED,
+  [`${R}Readiness waits by result / A`]: NOT_EXECUTED,
+  [`${M}Starts and stops / A`]: 'it counts executed (result="success") starts and stops; dry-run counts result="dry_run"',
+  [`${M}Errors by model / A`]: "the stack's stand-in exporter has no error counter (ollama_requests_failed_total)",
+};
+
+let dir: string;
+let stack: StackState | undefined;
+let values: VariableValues;
+let startSeconds: number;
+
+async function setValues(changes: Record<string, number>): Promise<void> {
+  const res = await fetch(`${stack!.urls.standInExporter}/values`, { method: 'POST', body: JSON.stringify(changes) });
+  expect(res.status).toBe(200);
+}
+
+async function receiverCounter(name: string, label: string): Promise<number> {
+  const text = await (await fetch(`${stack!.urls.receiver}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+beforeAll(async () => {
+  ensureReceiverBuilt();
+  startSeconds = Math.floor(Date.now() / 1000);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboards-stack-'));
+  stack = await up({
+    dir, fast: true, dryRun: true, privateDocker: false, container: 'ollama-dashboards-stand-in', anyPorts: true,
+    standInNode: true,
+    shortPeriods: { lifecycleForSeconds: 1, idlePeriodSeconds: 5, requestWindowSeconds: 3 },
+    log: () => undefined,
+  });
+  const receiverAddress = new URL(stack.urls.receiver).host;
+  values = { job: 'ai-dispatcher', instance: receiverAddress, target: '.+', rateInterval: '4s', interval: '1s', range: '1m' };
+
+  // Requests flow and AI work is pending: PendingAIWorkflows -> Alertmanager -> receiver (dry-run start).
+  await setValues({ ollama_requests_per_second: 1, ollama_requests_queued: 1, n8n_queue_jobs_waiting: 1 });
+  await waitUntil(async () => (await receiverCounter('ai_dispatcher_actions_total', 'action="start"')) > 0, {
+    timeoutMs: 20_000, what: 'a dry-run start from PendingAIWorkflows',
+  });
+  // Work done, Ollama idle: AIServicesIdleTooLong -> dry-run stop.
+  await setValues({ ollama_requests_per_second: 0, n8n_queue_jobs_waiting: 0 });
+  await waitUntil(async () => (await receiverCounter('ai_dispatcher_actions_total', 'action="stop"')) > 0, {
+    timeoutMs: 25_000, what: 'a dry-run stop from AIServicesIdleTooLong',
+  });
+  await new Promise((r) => setTimeout(r, 3000));
+}, 90_000);
+
+afterAll(async () => {
+  const leftovers = stack ? await down(dir, () => undefined) : [];
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  expect(leftovers).toEqual([]);
+}, 60_000);
+
+const targets = allTargets();
+
+test('the not-reached list names only existing targets', () => {
+  const labels = new Set(targets.map((t) => t.label));
+  expect(Object.keys(NOT_REACHED).filter((label) => !labels.has(label))).toEqual([]);
+});
+
+test.each(targets.map((t) => [t.label, t] as const))('%s', async (label, t) => {
+  const data = hasNumber(await runTarget(stack!.urls.prometheus, t, values, startSeconds));
+  expect({ label, data, reason: NOT_REACHED[label] }).toEqual({ label, data: !NOT_REACHED[label], reason: NOT_REACHED[label] });
+});
