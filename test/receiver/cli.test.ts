@@ -73,7 +73,7 @@ describe('ai-dispatcher receiver as a process', () => {
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'action finished', result: 'dry_run', target: 'ollama' }));
     expect(lines.at(-1)).toMatchObject({ msg: 'receiver stopped' });
     expect(out).not.toContain(token);
-  });
+  }, 60_000);
 
   test('refuses to start without a token and says why', async () => {
     const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'receiver/src/cli.ts', 'receiver', '--config', path.join(dir, 'config.yml')], {
@@ -86,5 +86,5 @@ describe('ai-dispatcher receiver as a process', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
     expect(err).toContain('no token is set');
-  });
+  }, 60_000);
 });
