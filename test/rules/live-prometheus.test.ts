@@ -19,6 +19,26 @@ import {
 
 const CLIENT_QUERY = RECOMMENDATION_QUERY;
 
+/** Real captures of `ai:recommended_model` from a Prometheus 2.42 (shared/, beside the repository). */
+const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/prometheus-2.42');
+const CONTRACT_QUERY =
+  'ai:recommended_model and timestamp(ai:recommended_model) == scalar(max(timestamp(ai:recommended_model)))';
+
+/** The label sets of a query answer or capture, sorted, timestamps and values left out. */
+function labelSets(result: { metric: Record<string, string> }[]): string[] {
+  return result
+    .map((r) =>
+      Object.keys(r.metric)
+        .sort()
+        .map((k) => `${k}=${r.metric[k]}`)
+        .join(','),
+    )
+    .sort();
+}
+function fixture(name: string): { metric: Record<string, string> }[] {
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')).data.result;
+}
+
 const RULE_FILES = ['rules/ai-dispatcher.rules.yml', 'rules/ai-dispatcher.alerts.yml'];
 const PAIRS = ['low/analysis', 'low/general', 'medium/analysis', 'medium/general', 'high/analysis', 'high/general'];
 const GiB = 2 ** 30;
@@ -127,6 +147,8 @@ describe('the rules bundle on a live Prometheus', () => {
       'high/analysis': 'qwen2.5:7b 60s t=0.3 n=2048',
       'high/general': 'qwen2.5:7b 60s t=0.3 n=2048',
     });
+    // The contract series is exactly what the real capture of this state shows.
+    expect(labelSets(await prom.query(CONTRACT_QUERY))).toEqual(labelSets(fixture('query-recommended_model-optimal_performance.json')));
   }, 30_000);
 
   it('follows a growing Ollama queue to queue_management', async () => {
@@ -140,6 +162,7 @@ describe('the rules bundle on a live Prometheus', () => {
       'high/analysis': 'llama3.2:3b 20s t=0.7 n=1000',
       'high/general': 'phi3:mini 20s t=0.5 n=500',
     });
+    expect(labelSets(await prom.query(CONTRACT_QUERY))).toEqual(labelSets(fixture('query-recommended_model-queue_management.json')));
   }, 20_000);
 
   it('follows host load above 4 to resource_conservation, which beats the queue', async () => {
@@ -175,7 +198,10 @@ describe('the rules bundle on a live Prometheus', () => {
     // The failure the client query protects against really happened (12 series, as in the fixture).
     expect(duplicatesSeen).toBe(12);
     const stillDuplicated = await prom.query('ai:recommended_model');
-    expect(stillDuplicated).toHaveLength(12);
+    // The same failure as the real capture: the old and the new six side by side.
+    expect(labelSets(stillDuplicated)).toEqual(
+      labelSets(fixture('query-recommended_model-after-restart-stale-duplicates.json')),
+    );
     expect(await ask()).toHaveLength(6);
   }, 30_000);
 
@@ -185,6 +211,7 @@ describe('the rules bundle on a live Prometheus', () => {
     await prom.restart();
     const answers = await waitForPriority('metrics_unavailable');
     expect(new Set(answers.map((a) => a.model))).toEqual(new Set(['phi3:mini']));
+    expect(labelSets(await prom.query(CONTRACT_QUERY))).toEqual(labelSets(fixture('query-recommended_model-metrics_unavailable.json')));
     // The exporter's last samples (no stale markers) are still visible, but not used.
     expect((await prom.query('node_load1')).map((s) => s.value)).toEqual([6]);
     expect((await prom.query('up{job="node"}')).map((s) => s.value)).toEqual([0]);
