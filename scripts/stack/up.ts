@@ -119,6 +119,7 @@ export async function up(o: UpOptions): Promise<StackState> {
         dockerNote = `DRY-RUN: no Docker engine answers${candidate ? ` at ${candidate}` : ' (DOCKER_HOST unset, no /var/run/docker.sock)'}; the receiver logs and counts what it would do and touches no container`;
       }
     }
+    log(`  Docker: ${dockerNote}`);
     let ollamaPort: number | undefined;
     if (dockerHost) {
       step(`Ollama stand-in container "${o.container}"`);
