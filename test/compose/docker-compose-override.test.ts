@@ -212,15 +212,18 @@ describe('docker-compose.override.yml', () => {
 });
 
 describe('the README snippet for prometheus.yml', () => {
+  // The compose section's snippet (a list item: its lines carry the item's indentation).
   const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
-  const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('rule_files:'));
+  const section = readme.slice(readme.indexOf('## Adding it to a Docker Compose stack'));
+  const match = /^( *)```yaml\n([\s\S]*?)^ *```/m.exec(section.slice(section.indexOf('prometheus.yml')));
+  const block = match?.[2].split('\n').map((line) => line.slice(match[1].length)).join('\n');
 
   it('is valid Prometheus configuration (promtool check config)', () => {
     expect(block).toBeDefined();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'readme-snippet-'));
     try {
       const file = path.join(dir, 'prometheus.yml');
-      writeFileSync(file, block!.replace(/^ {3}/gm, ''));
+      writeFileSync(file, block!);
       const res = spawnSync('promtool', ['check', 'config', file], { encoding: 'utf8' });
       expect(res.stdout + res.stderr).toContain('SUCCESS');
     } finally {
@@ -229,7 +232,7 @@ describe('the README snippet for prometheus.yml', () => {
   });
 
   it('loads exactly the rule files the override mounts, and alerts to the override\'s Alertmanager', () => {
-    const config = yaml.load(block!.replace(/^ {3}/gm, '')) as any;
+    const config = yaml.load(block!) as any;
     const mount = mountsOf(services.prometheus).find((m) => m.source === './rules')!;
     const [glob] = config.rule_files as string[];
     expect(path.dirname(glob)).toBe(mount.target);
