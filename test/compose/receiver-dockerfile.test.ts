@@ -1,5 +1,6 @@
 /**
- * receiver/Dockerfile, read structurally (no registry here, so it cannot be built in this environment):
+ * receiver/Dockerfile, read structurally (no registry here for the base image; receiver-image.test.ts builds and
+ * runs the final stage over a local stand-in base):
  * a non-root runtime with a healthcheck, a command that matches the package's bin and the build output,
  * and a build context that only ships what the image needs.
  */
