@@ -137,10 +137,16 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
 }
 
 /** A receiver config for tests: one engine socket, short intervals, the given `targets:` body. */
-export function receiverConfigYaml(o: { socketPath: string; targets: string; dockerTimeoutSeconds?: number; extra?: string[] }): string {
+export function receiverConfigYaml(o: {
+  socketPath: string;
+  targets: string;
+  dockerTimeoutSeconds?: number;
+  refreshIntervalSeconds?: number;
+  extra?: string[];
+}): string {
   return [
     `docker: {socket_path: ${JSON.stringify(o.socketPath)}, timeout_seconds: ${o.dockerTimeoutSeconds ?? 1}}`,
-    'refresh_interval_seconds: 0.5',
+    `refresh_interval_seconds: ${o.refreshIntervalSeconds ?? 0.5}`,
     'shutdown_timeout_seconds: 2',
     ...(o.extra ?? []),
     'targets:',

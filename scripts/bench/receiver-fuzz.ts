@@ -1,0 +1,158 @@
+/**
+ * Fuzz: hostile inputs (scripts/bench/hostile-inputs.ts) against the built receiver (dist/, `npm run build`)
+ * as a child process with a real config on a private dockerd, whose one configured container is stopped.
+ *
+ *   npx tsx scripts/bench/receiver-fuzz.ts [--count 10000] [--seed 1] [--concurrency 32]
+ *
+ * Checked: every answer is 4xx (or none, for a client that abandoned its body), never 2xx or 5xx; the
+ * receiver is alive and serves a valid notification afterwards; nothing was done (no actions counted, no
+ * start or stop in Docker's events, the container still stopped); the token appears in no log line
+ * (stdout and stderr of the child); the webhook counters add up to the answers.
+ * test/receiver/fuzz/hostile-inputs.test.ts runs the same session with 500 inputs in the jest suite.
+ */
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { buildStandInImage, createStandInContainer, startDockerEngine, type DockerEngine } from '../../test/support/docker-engine';
+import { containerEvents } from '../../test/support/docker-events';
+import { freePort } from '../../test/support/free-port';
+import { alertBody, readMetric } from '../../test/support/live-receiver';
+import { receiverConfigYaml, startReceiverProcess, type ReceiverProcess } from '../../test/support/receiver-process';
+import { generateHostileInputs, sendAll, type HostileAnswer } from './hostile-inputs';
+
+export const FUZZ_TOKEN = 'fuzz-secret-token-3f9a1c77e2b54d08';
+const BODY_LIMIT = 256 * 1024;
+
+export interface FuzzReport {
+  count: number;
+  seconds: number;
+  byStatus: Map<number, number>;
+  byKind: Map<string, Map<number, number>>;
+  /** Answers that are neither 4xx nor an abandoned body's missing answer. */
+  wrong: HostileAnswer[];
+  alive: boolean;
+  /** Status of a valid notification sent after the fuzz (it must be acted on). */
+  validAfter: number;
+  actionsCounted: number;
+  dockerEvents: Record<string, number>;
+  stillStopped: boolean;
+  tokenInOutput: boolean;
+  logLines: number;
+  webhookCounters: Record<string, number>;
+  peakRssMb: number;
+}
+
+export async function runFuzzSession(options: { count: number; seed: number; concurrency: number }): Promise<FuzzReport> {
+  let engine: DockerEngine | undefined;
+  let rx: ReceiverProcess | undefined;
+  try {
+    engine = await startDockerEngine();
+    await buildStandInImage(engine);
+    const port = await freePort();
+    const { id } = await createStandInContainer(engine, { name: 'fuzz-ollama', port });
+    rx = await startReceiverProcess({
+      token: FUZZ_TOKEN,
+      config: receiverConfigYaml({
+        socketPath: engine.socketPath,
+        targets: `ollama: {members: [{container: fuzz-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0}`,
+        refreshIntervalSeconds: 5,
+        extra: [`webhook: {body_limit_bytes: ${BODY_LIMIT}}`],
+      }),
+    });
+    const since = Date.now();
+    const validBody = alertBody('PendingAIWorkflows-firing', { action: 'start', target: 'ollama', fingerprint: 'fuzz-valid' });
+    const inputs = generateHostileInputs(options.count, options.seed, { token: FUZZ_TOKEN, validBody, bodyLimitBytes: BODY_LIMIT });
+    const { port: rxPort } = new URL(rx.url);
+
+    let peakRssMb = 0;
+    const pid = rx.pid;
+    const watch = setInterval(() => {
+      try {
+        const kb = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        peakRssMb = Math.max(peakRssMb, kb / 1024);
+      } catch {
+        // exited: reported below
+      }
+    }, 200);
+    const began = performance.now();
+    const answers = await sendAll('127.0.0.1', Number(rxPort), inputs, options.concurrency);
+    const seconds = (performance.now() - began) / 1000;
+    clearInterval(watch);
+
+    const byStatus = new Map<number, number>();
+    const byKind = new Map<string, Map<number, number>>();
+    for (const a of answers) {
+      byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
+      const kind = a.input.kind.replace(/: .*/, '');
+      const m = byKind.get(kind) ?? new Map<number, number>();
+      m.set(a.status, (m.get(a.status) ?? 0) + 1);
+      byKind.set(kind, m);
+    }
+    const wrong = answers.filter((a) => !(a.status >= 400 && a.status < 500) && !(a.status === 0 && a.input.slow?.abandon));
+
+    const alive = rx.child.exitCode === null && rx.child.signalCode === null;
+    const metrics = alive ? ((await rx.request('GET', '/metrics')).body as string) : '';
+    const webhookCounters: Record<string, number> = {};
+    for (const outcome of ['accepted', 'invalid', 'unauthorized', 'too_large', 'unsupported_media_type', 'unavailable', 'error']) {
+      const n = readMetric(metrics, 'ai_dispatcher_webhook_requests_total', { outcome });
+      if (n !== undefined) webhookCounters[outcome] = n;
+    }
+    const actionsCounted = [...metrics.matchAll(/^ai_dispatcher_actions_total\{[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const dockerEvents = await containerEvents(engine, id, ['start', 'die', 'kill'], since);
+    const stillStopped = !(await engine.docker.getContainer(id).inspect()).State.Running;
+
+    // The receiver still does its job: a valid notification after the storm is accepted.
+    const validAfter = alive ? (await rx.webhook(validBody)).status : 0;
+    return {
+      count: options.count,
+      seconds,
+      byStatus,
+      byKind,
+      wrong,
+      alive,
+      validAfter,
+      actionsCounted,
+      dockerEvents,
+      stillStopped,
+      tokenInOutput: rx.output().includes(FUZZ_TOKEN),
+      logLines: rx.logLines().length,
+      webhookCounters,
+      peakRssMb,
+    };
+  } finally {
+    await rx?.stop();
+    await engine?.stop();
+  }
+}
+
+function formatCounts(m: Map<number, number>): string {
+  return [...m].sort((a, b) => a[0] - b[0]).map(([status, n]) => `${status === 0 ? 'no answer' : status}: ${n}`).join(', ');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { count: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, concurrency: { type: 'string', default: '32' } },
+  });
+  const r = await runFuzzSession({ count: Number(values.count), seed: Number(values.seed), concurrency: Number(values.concurrency) });
+  process.stdout.write(`${r.count} hostile inputs (seed ${values.seed}, ${values.concurrency} in flight) in ${r.seconds.toFixed(1)} s; receiver peak RSS ${r.peakRssMb.toFixed(1)} MB\n\n`);
+  process.stdout.write('| kind | answers |\n|---|---|\n');
+  for (const [kind, m] of [...r.byKind].sort()) process.stdout.write(`| ${kind} | ${formatCounts(m)} |\n`);
+  process.stdout.write(`\nall answers: ${formatCounts(r.byStatus)}\n`);
+  process.stdout.write(`receiver counters: ${JSON.stringify(r.webhookCounters)}; actions counted: ${r.actionsCounted}; Docker events: ${JSON.stringify(r.dockerEvents)}; log lines: ${r.logLines}\n`);
+  const checks: Array<[string, boolean]> = [
+    ['only 4xx (or no answer to an abandoned body)', r.wrong.length === 0],
+    ['receiver alive', r.alive],
+    ['no action: none counted, no start/stop in Docker, container still stopped', r.actionsCounted === 0 && r.dockerEvents.start === 0 && r.dockerEvents.die === 0 && r.stillStopped],
+    ['no secret in any log line', !r.tokenInOutput],
+    [`a valid notification afterwards is accepted (${r.validAfter})`, r.validAfter === 202],
+  ];
+  for (const [what, ok] of checks) process.stdout.write(`${ok ? 'held ' : 'FAILED'}  ${what}\n`);
+  for (const w of r.wrong.slice(0, 10)) process.stdout.write(`  wrong: ${w.input.kind} -> ${w.status} ${w.error ?? ''}\n`);
+  process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
+}
+
+if (require.main === module) {
+  void main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
