@@ -1,10 +1,11 @@
 /**
  * Benchmark of the rules bundle on one live Prometheus (Debian's 2.42), in one run:
  *   1. rule group evaluation time (prometheus_rule_group_last_duration_seconds, median over a minute)
- *      and samples per evaluation (prometheus_rule_group_last_evaluation_samples), first with 1
- *      scraped host, then with HOSTS hosts: the samples must not grow with the hosts;
- *   2. a client's cost of one recommendation: the documented single query against the design note's
- *      13 sequential queries, interleaved, as median latencies and their ratio.
+ *      and samples per evaluation (prometheus_rule_group_last_evaluation_samples) with 1 scraped host;
+ *   2. a client's cost of one recommendation: the documented query for one (complexity, task_type)
+ *      pair against the design note's 13 sequential queries, interleaved, as median latencies and
+ *      their ratio (1 host);
+ *   3. the same group metrics with HOSTS hosts: the samples must not grow with the hosts.
  *
  *   npx tsx scripts/bench/rules-bench.ts [--hosts 20] [--seconds 60]
  *
@@ -37,6 +38,12 @@ const DESIGN_NOTE_QUERIES = [
   'container_last_seen{name="ollama"}',
   'rate(container_network_receive_bytes_total{name="ollama"}[5m])',
 ];
+
+/** One recommendation, as a client asks for it (README's curl example): the documented query for one pair. */
+const PAIR_QUERY = RECOMMENDATION_QUERY.replace(
+  /^ai:recommended_model_options /,
+  'ai:recommended_model_options{complexity="high", task_type="analysis"} ',
+);
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -162,7 +169,23 @@ async function main() {
       await sleep(1000);
     }
 
-    // Phase 2: HOSTS hosts; 20 s of group metrics.
+    // Phase 2: the client's cost of one recommendation, interleaved in rotating order: the documented
+    // query for one pair, the design note's 13 queries, and (for information) the query for all six pairs. One host, as in the design note's setup.
+    const single: number[] = [];
+    const thirteen: number[] = [];
+    const allPairs: number[] = [];
+    const deadline = Date.now() + seconds * 1000;
+    const steps = [
+      async () => single.push(await timed(prom.url, [PAIR_QUERY])),
+      async () => thirteen.push(await timed(prom.url, DESIGN_NOTE_QUERIES)),
+      async () => allPairs.push(await timed(prom.url, [RECOMMENDATION_QUERY])),
+    ];
+    for (let i = 0; Date.now() < deadline; i++) {
+      for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]();
+      await sleep(20);
+    }
+
+    // Phase 3: HOSTS hosts; 20 s of group metrics.
     for (let i = 1; i < hosts; i++) hostExporters.push(await startHost());
     await prom.restart({ scrapeConfigs: scrapeConfigs(hosts) });
     await prom.waitFor(async () => (await prom.query('count(up{job="node"} == 1)'))[0]?.value === hosts, {
@@ -175,21 +198,6 @@ async function main() {
     for (let i = 0; i < 20; i++) {
       parseGroupMetrics(await prom.metrics(), many, sumsMany);
       await sleep(1000);
-    }
-
-    // Phase 3: the client's cost, interleaved, alternating which goes first.
-    const single: number[] = [];
-    const thirteen: number[] = [];
-    const deadline = Date.now() + seconds * 1000;
-    for (let i = 0; Date.now() < deadline; i++) {
-      if (i % 2 === 0) {
-        single.push(await timed(prom.url, [RECOMMENDATION_QUERY]));
-        thirteen.push(await timed(prom.url, DESIGN_NOTE_QUERIES));
-      } else {
-        thirteen.push(await timed(prom.url, DESIGN_NOTE_QUERIES));
-        single.push(await timed(prom.url, [RECOMMENDATION_QUERY]));
-      }
-      await sleep(20);
     }
 
     const metricsText = await prom.metrics();
@@ -214,10 +222,11 @@ async function main() {
 
     const m1 = median(single);
     const m13 = median(thirteen);
-    console.log(`\nClient cost of one recommendation (${single.length} interleaved rounds):`);
-    console.log(`  documented single query      median ${m1.toFixed(2)} ms`);
-    console.log(`  design note's 13 queries      median ${m13.toFixed(2)} ms`);
-    console.log(`  ratio                         ${(m13 / m1).toFixed(1)}x   (goal >= 15x)`);
+    console.log(`\nClient cost of one recommendation (${single.length} interleaved rounds, 1 host scraped):`);
+    console.log(`  documented query, one pair          median ${m1.toFixed(2)} ms`);
+    console.log(`  design note's 13 queries            median ${m13.toFixed(2)} ms`);
+    console.log(`  ratio                               ${(m13 / m1).toFixed(1)}x   (goal >= 15x)`);
+    console.log(`  documented query, all six pairs     median ${median(allPairs).toFixed(2)} ms (${(m13 / median(allPairs)).toFixed(1)}x)`);
     console.log(
       `\nGoals: evaluation < 5 ms median (1 host) -> ${a1.total < 5 ? 'met' : 'NOT met'}; ` +
         `samples bounded -> ${a1.samples === aN.samples ? `met (${a1.samples} with 1 and with ${hosts} hosts)` : 'NOT met'}; ` +
