@@ -9,6 +9,7 @@ case "$cmd" in
     missing=()
     for bin in prometheus prometheus-alertmanager prometheus-node-exporter; do command -v "$bin" >/dev/null || missing+=("$bin"); done
     [ -x /bin/busybox ] || missing+=(busybox)
+    case " $* " in *" --private-docker "*) command -v dockerd >/dev/null || missing+=(dockerd) ;; esac
     [ -d node_modules ] || missing+=(node_modules)
     if [ ${#missing[@]} -gt 0 ]; then
       echo "installing what is missing (${missing[*]}): scripts/install-deps.sh"
