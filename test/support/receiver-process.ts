@@ -27,6 +27,8 @@ export interface ReceiverProcessOptions {
   listen?: string;
   dryRun?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Extra node flags before the script (e.g. --inspect=127.0.0.1:0 for a benchmark that forces a GC). */
+  nodeArgs?: string[];
   /** How long to wait for "receiver listening" (default 20 s). */
   startTimeoutMs?: number;
 }
@@ -56,7 +58,7 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.AI_DISPATCHER_TOKEN_FILE;
   if (options.token !== undefined) env.AI_DISPATCHER_TOKEN = options.token;
-  const args = [CLI, 'receiver', '--config', configFile, '--listen', options.listen ?? '127.0.0.1:0', ...(options.dryRun ? ['--dry-run'] : [])];
+  const args = [...(options.nodeArgs ?? []), CLI, 'receiver', '--config', configFile, '--listen', options.listen ?? '127.0.0.1:0', ...(options.dryRun ? ['--dry-run'] : [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -102,7 +104,7 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
     logLines: () =>
       out
         .split('\n')
-        .filter((line) => line.startsWith('{'))
+        .filter((line) => line.startsWith('{"time"'))
         .map((line) => JSON.parse(line) as Record<string, any>),
     async webhook(body, headers = {}) {
       const res = await fetch(`${base}/webhook/alertmanager`, {
