@@ -81,6 +81,8 @@ interface Server {
   throughput: number[];
   /** Paced latencies in ms, all rounds pooled. */
   latencies: number[];
+  /** p99 of each paced round: on a shared machine one burst of foreign load can own a pooled p99. */
+  roundP99: number[];
   errors: number;
 }
 
@@ -108,7 +110,7 @@ async function startServer(name: string, command: string[], env: NodeJS.ProcessE
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before listening:\n${out}`)));
   });
-  const server: Server = { name, child, port, restRssMb: 0, peakRssMb: 0, throughput: [], latencies: [], errors: 0 };
+  const server: Server = { name, child, port, restRssMb: 0, peakRssMb: 0, throughput: [], latencies: [], roundP99: [], errors: 0 };
   // One request so that every lazy path is loaded, then let it settle before reading the resting RSS.
   await send(new http.Agent({ keepAlive: true }), server);
   await sleep(2000);
@@ -169,6 +171,7 @@ async function paced(server: Server): Promise<{ sent: number; maxLagMs: number }
   const total = Math.round(RATE * PACED_SECONDS);
   const interval = 1000 / RATE;
   const pending: Promise<void>[] = [];
+  const round: number[] = [];
   const t0 = performance.now() + 50;
   let next = 0;
   let maxLagMs = 0;
@@ -179,7 +182,7 @@ async function paced(server: Server): Promise<{ sent: number; maxLagMs: number }
       const sentAt = performance.now();
       pending.push(
         send(agent, server).then((status) => {
-          server.latencies.push(performance.now() - sentAt);
+          round.push(performance.now() - sentAt);
           if (status < 200 || status >= 300) server.errors += 1;
         }),
       );
@@ -192,6 +195,8 @@ async function paced(server: Server): Promise<{ sent: number; maxLagMs: number }
   await Promise.all(pending);
   stop();
   agent.destroy();
+  server.latencies.push(...round);
+  server.roundP99.push(percentile([...round].sort((a, b) => a - b), 99));
   return { sent: total, maxLagMs };
 }
 
@@ -235,13 +240,13 @@ async function main(): Promise<void> {
 
     const express = servers[1];
     const receiver = servers[2];
-    process.stdout.write('\n| server | throughput req/s (median of rounds) | paced p50 ms | paced p99 ms | paced max ms | RSS rest MB | RSS peak under load MB | non-2xx |\n');
-    process.stdout.write('|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write('\n| server | throughput req/s (median of rounds) | paced p50 ms | paced p99 ms (pooled) | paced p99 ms (median of rounds) | paced max ms | RSS rest MB | RSS peak under load MB | non-2xx |\n');
+    process.stdout.write('|---|---|---|---|---|---|---|---|---|\n');
     const fmt = (xs: number[], f: (sorted: number[]) => number) => (xs.length === 0 ? '-' : f([...xs].sort((a, b) => a - b)).toFixed(2));
     for (const s of servers) {
       const throughput = s.throughput.length === 0 ? '-' : `${median(s.throughput).toFixed(0)} (${s.throughput.map((t) => t.toFixed(0)).join(', ')})`;
       process.stdout.write(
-        `| ${s.name} | ${throughput} | ${fmt(s.latencies, (l) => percentile(l, 50))} | ${fmt(s.latencies, (l) => percentile(l, 99))} | ${fmt(s.latencies, (l) => l[l.length - 1])} | ${s.restRssMb.toFixed(1)} | ${s.peakRssMb.toFixed(1)} | ${s.errors} |\n`,
+        `| ${s.name} | ${throughput} | ${fmt(s.latencies, (l) => percentile(l, 50))} | ${fmt(s.latencies, (l) => percentile(l, 99))} | ${fmt(s.roundP99, (l) => l[Math.floor(l.length / 2)])} (${s.roundP99.map((x) => x.toFixed(1)).join(', ')}) | ${fmt(s.latencies, (l) => l[l.length - 1])} | ${s.restRssMb.toFixed(1)} | ${s.peakRssMb.toFixed(1)} | ${s.errors} |\n`,
       );
     }
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -252,8 +257,9 @@ async function main(): Promise<void> {
     }
     if (PHASES.has('latency')) {
       const p99 = percentile([...receiver.latencies].sort((a, b) => a - b), 99);
+      const p99Median = median(receiver.roundP99);
       process.stdout.write(`client pacing: worst lag behind schedule ${Math.max(...Object.values(lags)).toFixed(2)} ms\n`);
-      process.stdout.write(`goal p99 < 10 ms at ${RATE} req/s: ${p99.toFixed(2)} ms -> ${verdict(p99 < 10)}\n`);
+      process.stdout.write(`goal p99 < 10 ms at ${RATE} req/s: pooled ${p99.toFixed(2)} ms -> ${verdict(p99 < 10)}; median of rounds ${p99Median.toFixed(2)} ms -> ${verdict(p99Median < 10)}\n`);
     }
     process.stdout.write(`goal RSS at rest < 80 MB: ${receiver.restRssMb.toFixed(1)} MB -> ${verdict(receiver.restRssMb < 80)}\n`);
     process.stdout.write(`goal RSS under load < 150 MB: ${receiver.peakRssMb.toFixed(1)} MB -> ${verdict(receiver.peakRssMb < 150)}\n`);
