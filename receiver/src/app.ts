@@ -83,15 +83,22 @@ export function createApp(deps: AppDeps): ReceiverApp {
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
-  const internalError: ErrorRequestHandler = (err, _req, res, next) => {
+  const errors: ErrorRequestHandler = (err, req, res, next) => {
     if (res.headersSent) {
       next(err);
+      return;
+    }
+    // Errors that carry a 4xx (e.g. a path that does not URL-decode) are the client's: never a 500 for bad input.
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      logger.warn('request rejected', { status, method: req.method, error: (err as Error).message });
+      res.status(status).json({ error: 'bad_request' });
       return;
     }
     logger.error('request failed', { error: err });
     res.status(500).json({ error: 'internal_error' });
   };
-  app.use(internalError);
+  app.use(errors);
 
   let timer: NodeJS.Timeout | undefined;
   return {

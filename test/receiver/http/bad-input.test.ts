@@ -113,6 +113,13 @@ describe('bad input gets a 4xx, a log line and a metric, and nothing is done', (
     expect(res.status).toBe(202);
   });
 
+  test('a path that does not URL-decode: 400, never a 500', async () => {
+    const r = buildTestReceiver();
+    expect((await request(r.app).get('/api/v1/targets/%E0%A4%A').set(auth)).status).toBe(400);
+    expect((await request(r.app).post('/api/v1/targets/%E0%A4%A/start').set(auth)).status).toBe(400);
+    expect(r.docker.calls).toEqual([]);
+  });
+
   test('unknown paths and methods: 404, never a 500', async () => {
     const r = buildTestReceiver();
     expect((await request(r.app).get(PATH)).status).toBe(404);
