@@ -3,7 +3,7 @@
  * (dist/, `npm run build`) as a child process over loopback, then idle: no crash, no lost notification,
  * memory back to its resting level.
  *
- *   npx tsx scripts/bench/receiver-load.ts [--burst 1000] [--rate 500] [--seconds 60] [--connections 256] [--dry-run]
+ *   npx tsx scripts/bench/receiver-load.ts [--burst 1000] [--rate 500] [--seconds 60] [--rounds 2] [--connections 256] [--dry-run]
  *
  * Default: a real config on a private dockerd with one stand-in container that runs and is ready, so the
  * target's state is stable and every notification is a real "ensure running" (inspect + readiness probe,
@@ -14,9 +14,9 @@
  *   - ai_dispatcher_webhook_requests_total{outcome="accepted"} and ai_dispatcher_alerts_received_total grew by
  *     exactly the number sent; no other outcome;
  *   - the process is alive, the container was neither started nor stopped;
- *   - RSS and heap after a full GC (forced through the inspector, loopback only) before the load (rest) and 10 s
- *     after it: back to rest when the heap is within 20 % or 10 MB of its resting size (RSS is reported: freed
- *     pages stay mapped for a while, so it is no measure of what the receiver keeps).
+ *   - RSS and heap after a full GC (forced through the inspector, loopback only) before the load (rest) and 60 s
+ *     after each round (burst + sustained): back to rest when the heap is within 20 % or 10 MB of its resting size;
+ *     RSS keeps some freed pages mapped, so it is judged by not growing from one round to the next (within 10 MB).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '60' },
     connections: { type: 'string', default: '256' },
+    rounds: { type: 'string', default: '2' },
     'dry-run': { type: 'boolean', default: false },
   },
 });
@@ -42,6 +43,7 @@ const BURST = Number(args.burst);
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
+const ROUNDS = Number(args.rounds);
 const DRY_RUN = args['dry-run'] ?? false;
 const TOKEN = 'load-bench-token-0123456789abcdef';
 const TEMPLATE = alertBody('PendingAIWorkflows-firing', { action: 'start', target: 'ollama' });
@@ -213,22 +215,32 @@ async function main(): Promise<void> {
       return `CPU: receiver ${fmt((to.receiver - from.receiver) / wall, 2)} cores${enginePid ? `, dockerd ${fmt((to.engine - from.engine) / wall, 2)} cores` : ''}`;
     };
 
-    const c0 = cpu();
-    const b = await burst(port);
-    const c1 = cpu();
-    process.stdout.write(`burst: ${b.sent} at once (${CONNECTIONS} connections) answered in ${fmt(c1.at - c0.at, 0)} ms; ${cpuLine(c0, c1)}\n`);
-
-    const s = await sustained(port, () => undefined);
-    const c2 = cpu();
+    const bursts: Tally[] = [];
+    const paced: Tally[] = [];
+    const settled: Array<{ rss: number; heap: number; rssAt10: number }> = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const c0 = cpu();
+      const b = await burst(port);
+      const c1 = cpu();
+      process.stdout.write(`round ${round} burst: ${b.sent} at once (${CONNECTIONS} connections) answered in ${fmt(c1.at - c0.at, 0)} ms; ${cpuLine(c0, c1)}\n`);
+      const s = await sustained(port, () => undefined);
+      const c2 = cpu();
+      process.stdout.write(`round ${round} sustained: ${s.sent} at ${RATE}/s over ${SECONDS} s (client lag behind schedule max ${fmt(s.maxLagMs)} ms); ${cpuLine(c1, c2)}\n`);
+      bursts.push(b);
+      paced.push(s);
+      // Whatever is still in flight finishes, then a full GC: what is left is what the receiver keeps. RSS follows
+      // more slowly (V8 and malloc give freed pages back over time): sampled at 10 s and 60 s, a GC before each.
+      await sleep(10_000);
+      const at10 = await settledMemory(rx);
+      await sleep(50_000);
+      const at60 = await settledMemory(rx);
+      settled.push({ ...at60, rssAt10: at10.rss });
+      process.stdout.write(`round ${round} after: heap ${fmt(at60.heap)} MB, RSS ${fmt(at10.rss)} MB at 10 s, ${fmt(at60.rss)} MB at 60 s\n`);
+    }
     clearInterval(watch);
-    process.stdout.write(`sustained: ${s.sent} at ${RATE}/s over ${SECONDS} s (client lag behind schedule max ${fmt(s.maxLagMs)} ms); ${cpuLine(c1, c2)}\n`);
-
-    // Whatever is still in flight finishes; then a full GC: what is left is what the receiver keeps.
-    await sleep(10_000);
-    const after = await settledMemory(rx);
 
     const metrics = (await rx.request('GET', '/metrics')).body as string;
-    const sent = warm.sent + b.sent + s.sent;
+    const sent = warm.sent + [...bursts, ...paced].reduce((n, t) => n + t.sent, 0);
     const accepted = readMetric(metrics, 'ai_dispatcher_webhook_requests_total', { outcome: 'accepted' }) ?? 0;
     const otherOutcomes = ['invalid', 'unauthorized', 'too_large', 'unsupported_media_type', 'unavailable', 'error']
       .map((outcome) => [outcome, readMetric(metrics, 'ai_dispatcher_webhook_requests_total', { outcome }) ?? 0] as const)
@@ -247,24 +259,30 @@ async function main(): Promise<void> {
       return `| ${name} | ${t.sent} | ${t.ok} | ${non2xx} | ${errors} | ${fmt(percentile(sorted, 50), 2)} | ${fmt(percentile(sorted, 99), 2)} | ${fmt(sorted.at(-1) ?? NaN, 2)} |\n`;
     };
     process.stdout.write('\n| phase | sent | 2xx | non-2xx | client errors | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|---|\n');
-    process.stdout.write(row(`burst ${BURST}`, b));
-    process.stdout.write(row(`${RATE}/s for ${SECONDS} s`, s));
-    process.stdout.write(`\nmemory (after a full GC): rest RSS ${fmt(rest.rss)} MB / heap ${fmt(rest.heap)} MB; peak RSS under load ${fmt(peakRss)} MB; 10 s after the load RSS ${fmt(after.rss)} MB / heap ${fmt(after.heap)} MB\n`);
+    for (let i = 0; i < ROUNDS; i++) {
+      process.stdout.write(row(`round ${i + 1}: burst ${BURST}`, bursts[i]!));
+      process.stdout.write(row(`round ${i + 1}: ${RATE}/s for ${SECONDS} s`, paced[i]!));
+    }
+    process.stdout.write(`\nmemory (after a full GC): rest RSS ${fmt(rest.rss)} MB / heap ${fmt(rest.heap)} MB; peak RSS under load ${fmt(peakRss)} MB; 60 s after each round: ${settled.map((m, i) => `round ${i + 1} heap ${fmt(m.heap)} MB RSS ${fmt(m.rss)} MB`).join('; ')}\n`);
     process.stdout.write(`receiver counted: accepted ${accepted} of ${sent} sent; alerts received ${alerts}; other outcomes: ${otherOutcomes.map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}\n`);
     process.stdout.write(`actions (start): ${results}\n`);
     process.stdout.write(`receiver event loop lag: max ${fmt((readMetric(metrics, 'nodejs_eventloop_lag_max_seconds', {}) ?? NaN) * 1000)} ms, p99 ${fmt((readMetric(metrics, 'nodejs_eventloop_lag_p99_seconds', {}) ?? NaN) * 1000)} ms\n`);
     if (events) process.stdout.write(`Docker events for the container during the run: start=${events.start} die=${events.die}\n`);
 
-    const last = after;
+    const last = settled.at(-1)!;
+    const first = settled[0]!;
     const backToRest = (now: number, base: number) => now <= Math.max(base * 1.2, base + 10);
     const checks: Array<[string, boolean]> = [
       ['no crash (process alive)', alive],
-      ['every request answered 2xx', b.ok === b.sent && s.ok === s.sent && warm.ok === warm.sent],
+      ['every request answered 2xx', [warm, ...bursts, ...paced].every((t) => t.ok === t.sent)],
       ['nothing lost: accepted == sent, alerts received == sent, no other outcome', accepted === sent && alerts === sent && otherOutcomes.length === 0],
       ['target untouched (no start/stop in Docker)', events === undefined || (events.start === 0 && events.die === 0)],
       [`memory back to rest: heap after a full GC ${fmt(last.heap)} vs ${fmt(rest.heap)} MB`, backToRest(last.heap, rest.heap)],
+      ...(ROUNDS > 1
+        ? [[`RSS does not grow from round to round (after round 1: ${fmt(first.rss)} MB, after round ${ROUNDS}: ${fmt(last.rss)} MB)`, last.rss <= first.rss + 10] as [string, boolean]]
+        : []),
     ];
-    process.stdout.write(`\n(RSS after the GC: ${fmt(last.rss)} vs ${fmt(rest.rss)} MB at rest; V8 and malloc keep some freed pages mapped, so RSS is reported, not judged)\n`);
+    process.stdout.write(`\n(RSS after the GC: ${fmt(last.rss)} vs ${fmt(rest.rss)} MB at rest: V8 and malloc keep some freed pages mapped)\n`);
     for (const [what, ok] of checks) {
       process.stdout.write(`${ok ? 'held ' : 'FAILED'}  ${what}\n`);
       if (!ok) failed = true;
