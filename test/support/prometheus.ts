@@ -34,6 +34,8 @@
  *     stop()             SIGTERM, wait for exit (SIGKILL after 10 s); removes the temp dir unless the
  *                        caller supplied dataDir. Safe to call twice.
  *     logs()             the server log so far (for failure messages)
+ * - RECOMMENDATION_QUERY: README's client query (ai:recommended_model_options, one row per pair)
+ * - waitUntil(check, options): the polling of waitFor() without a server
  * - startTestExporter({ port? }) -> TestExporter (HTTP /metrics on 127.0.0.1, its own prom-client Registry)
  *     address ('127.0.0.1:PORT'), url
  *     set(name, value, labels?, type = 'gauge' | 'counter')   creates the metric on first use
