@@ -103,6 +103,7 @@ it('pending work fires PendingAIWorkflows through Alertmanager: the receiver sta
 
 it('Prometheus down for 4 s and restarted: the alert keeps firing, nothing resolves, nothing is started again', async () => {
   const since = Date.now();
+  const logFrom = live.logLines.length;
   const resolvedBefore = await received('resolved');
   await prom.halt();
   await new Promise((resolve) => setTimeout(resolve, 4000));
@@ -125,6 +126,10 @@ it('Prometheus down for 4 s and restarted: the alert keeps firing, nothing resol
     expect(await live.metric('ai_dispatcher_webhook_requests_total', { outcome })).toBeUndefined();
   }
   expect(await live.target('ollama')).toMatchObject({ observed: { running: true, ready: true } });
+  // The log says what happened: deliveries that changed nothing, and no warning or error.
+  const lines = live.logLines.slice(logFrom).map((l) => JSON.parse(l) as Record<string, any>);
+  expect(lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+  expect(lines.filter((l) => l.msg === 'action finished').every((l) => l.result === 'noop' && l.ready === true)).toBe(true);
 });
 
 it('after the restart the alert still works: resolved, stopped by hand, fired again, started once', async () => {
