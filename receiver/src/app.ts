@@ -8,7 +8,7 @@ import { createAuthCheck } from './http/auth';
 import type { AppContext } from './http/context';
 import { healthRouter } from './http/health-route';
 import { targetsRouter } from './http/targets-route';
-import { webhookRouter } from './http/webhook-route';
+import { WEBHOOK_PATH, webhookHandlers } from './http/webhook-route';
 import { TargetManager } from './lifecycle/manager';
 import type { Logger } from './logger';
 import { createMetrics, type ReceiverMetrics } from './metrics';
@@ -77,8 +77,9 @@ export function createApp(deps: AppDeps): ReceiverApp {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  // The webhook is the hot path: registered first, on the app itself, so that its requests match the first layer.
+  app.post(WEBHOOK_PATH, ...webhookHandlers(ctx));
   app.use(healthRouter(ctx, deps.registry));
-  app.use(webhookRouter(ctx));
   app.use(targetsRouter(ctx));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });

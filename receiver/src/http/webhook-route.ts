@@ -1,4 +1,4 @@
-import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { DockerUnavailableError } from '../docker/controller';
 import { ShuttingDownError, type Disposition } from '../lifecycle/manager';
 import { planNotification } from '../lifecycle/planner';
@@ -14,11 +14,11 @@ export const WEBHOOK_PATH = '/webhook/alertmanager';
 const knownAlerts = new Set<string>(LIFECYCLE_ALERTS);
 
 /**
- * POST /webhook/alertmanager. Answers as soon as the actions are handed to the target manager:
+ * The handler chain of POST /webhook/alertmanager (registered on the app itself: it is the hot path). Answers as soon as the actions are handed to the target manager:
  * 202 when something was queued, 200 when there was nothing to do; the start and its readiness wait
  * go on in the background (Alertmanager 0.25 has no webhook timeout and re-sends while a request hangs).
  */
-export function webhookRouter(ctx: AppContext): Router {
+export function webhookHandlers(ctx: AppContext): Array<RequestHandler | ErrorRequestHandler> {
   const { metrics, logger } = ctx;
   const count = (outcome: WebhookOutcome) => metrics.webhookRequests.inc({ outcome });
   const plannerConfig = { targets: new Set(ctx.manager.names()), resolved: ctx.config.webhook.resolved };
@@ -126,9 +126,7 @@ export function webhookRouter(ctx: AppContext): Router {
     reject(res, answer.status, answer.outcome, { error: answer.error, message: answer.message });
   };
 
-  const router = Router();
-  router.post(
-    WEBHOOK_PATH,
+  return [
     requireAuth(ctx.authCheck, () => {
       count('unauthorized');
       logger.warn('webhook request rejected', { status: 401, outcome: 'unauthorized' });
@@ -137,6 +135,5 @@ export function webhookRouter(ctx: AppContext): Router {
     express.json({ limit: ctx.config.webhook.bodyLimitBytes, type: () => true }),
     handle,
     errors,
-  );
-  return router;
+  ];
 }
