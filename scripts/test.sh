@@ -14,4 +14,13 @@ echo "== promtool test rules"
 promtool test rules test/rules/*.test.yml
 
 echo "== jest"
-npx jest --ci "$@"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+status=0
+npx jest --ci --json --outputFile="$results" "$@" || status=$?
+# One plain closing line that any CI reader understands.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+' "$results" || true
+exit "$status"
