@@ -12,6 +12,7 @@ import { WEBHOOK_PATH, webhookHandlers } from './http/webhook-route';
 import { TargetManager } from './lifecycle/manager';
 import type { Logger } from './logger';
 import { createMetrics, type ReceiverMetrics } from './metrics';
+import { initialiseSeries } from './metrics-initial-series';
 import { DedupeWindow } from './webhook/dedupe';
 
 export interface AppDeps {
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): ReceiverApp {
   const dryRun = deps.dryRun ?? false;
   const manager = new TargetManager({ config, docker, logger, clock, metrics, dryRun, onFailure: (t) => dedupe.forgetTarget(t) });
   cooldowns = () => manager.cooldowns();
+  initialiseSeries(metrics, manager.names());
 
   let draining = false;
   const ctx: AppContext = {

@@ -78,7 +78,7 @@ it('killed while a start waits for readiness: the next process finds it running 
 
   expect(await containerEvents(engine, slow.id, ['start', 'die'], since)).toEqual({ start: 1, die: 0 });
   expect(await rx.metric('ai_dispatcher_actions_total', { target: 'slow', action: 'start', result: 'noop' })).toBe(1);
-  expect(await rx.metric('ai_dispatcher_actions_total', { target: 'slow', action: 'start', result: 'success' })).toBeUndefined();
+  expect(await rx.metric('ai_dispatcher_actions_total', { target: 'slow', action: 'start', result: 'success' })).toBe(0);
   expect(await rx.metric('ai_dispatcher_target_running', { target: 'slow' })).toBe(1);
   expect(await rx.metric('ai_dispatcher_target_ready', { target: 'slow' })).toBe(1);
   expect(rx.logLines().filter((l) => l.msg === 'action finished')).toEqual([
