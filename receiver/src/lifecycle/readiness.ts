@@ -42,7 +42,22 @@ async function probeHttp(url: string, timeoutMs: number, signal?: AbortSignal): 
 
 export type ReadinessResult = 'ready' | 'timeout';
 
-/** Polls until ready or until the configured timeout; rejects only when the signal aborts (shutdown). */
+/** The first pause between probes; each following pause doubles, up to the configured interval. */
+export const FIRST_PROBE_DELAY_MS = 50;
+
+/**
+ * Pause after probe number `probe` (0 = the first probe): 50 ms, 100 ms, 200 ms, ... capped at `intervalMs`.
+ * A service that gets ready a moment after the first probe is seen within tens of milliseconds instead of a whole
+ * interval; one that takes long is still probed only once per interval.
+ */
+export function probeDelayMs(probe: number, intervalMs: number): number {
+  return Math.min(FIRST_PROBE_DELAY_MS * 2 ** Math.min(probe, 30), intervalMs);
+}
+
+/**
+ * Polls until ready or until the configured timeout (a probe at once, then after probeDelayMs);
+ * rejects only when the signal aborts (shutdown).
+ */
 export async function waitUntilReady(
   readiness: ReadinessConfig,
   members: ContainerRef[],
@@ -52,11 +67,11 @@ export async function waitUntilReady(
 ): Promise<ReadinessResult> {
   if (readiness.type === 'running') return 'ready';
   const deadline = clock.now() + readiness.timeoutSeconds * 1000;
-  for (;;) {
+  for (let probe = 0; ; probe++) {
     if (await checkReadyOnce(readiness, members, docker, signal)) return 'ready';
     signal.throwIfAborted();
     const left = deadline - clock.now();
     if (left <= 0) return 'timeout';
-    await clock.sleep(Math.min(readiness.intervalSeconds * 1000, left), signal);
+    await clock.sleep(Math.min(probeDelayMs(probe, readiness.intervalSeconds * 1000), left), signal);
   }
 }
