@@ -13,6 +13,8 @@ export interface FakeContainer {
   running: boolean;
   health: HealthStatus;
   startedAt?: Date;
+  /** Swarm services only: the spec's replica count and the running tasks. */
+  replicas?: { desired: number; running: number };
 }
 
 export type FakeCall =
@@ -45,6 +47,22 @@ export class FakeDocker implements DockerController {
     return this;
   }
 
+  /** A Swarm service with `desired` replicas in its spec and `running` tasks (running while at least one runs). */
+  addSwarm(service: string, desired = 0, running = desired): this {
+    this.containers.set(key({ kind: 'swarm', service, replicas: 1 }), {
+      running: running > 0, health: 'none', replicas: { desired, running }, startedAt: running > 0 ? this.now() : undefined,
+    });
+    return this;
+  }
+
+  /** Simulates `docker service scale` (or tasks failing): no call is recorded. */
+  setReplicas(service: string, desired: number, running = desired): void {
+    const c = this.get({ kind: 'swarm', service, replicas: 1 });
+    c.replicas = { desired, running };
+    if (running > 0 && !c.running) c.startedAt = this.now();
+    c.running = running > 0;
+  }
+
   /** Simulates somebody using the docker CLI: no call is recorded. */
   setRunning(name: string, running: boolean): void {
     const c = this.get({ kind: 'container', name });
@@ -71,7 +89,9 @@ export class FakeDocker implements DockerController {
     this.assertReachable();
     const c = this.containers.get(key(ref));
     if (c === undefined) return { ref, exists: false, running: false, health: 'none' };
-    return { ref, exists: true, id: key(ref), name: key(ref), running: c.running, health: c.health, startedAt: c.startedAt };
+    const state: ContainerState = { ref, exists: true, id: key(ref), name: key(ref), running: c.running, health: c.health, startedAt: c.startedAt };
+    if (c.replicas) state.replicas = { ...c.replicas };
+    return state;
   }
 
   async start(ref: ContainerRef): Promise<StartOutcome> {
@@ -81,6 +101,11 @@ export class FakeDocker implements DockerController {
     this.assertReachable();
     const c = this.get(ref);
     if (c.running) return 'already_running';
+    // A swarm start scales to the member's replicas (a service that has more keeps them) and waits until they run.
+    if (ref.kind === 'swarm' && c.replicas) {
+      const desired = Math.max(c.replicas.desired, ref.replicas);
+      c.replicas = { desired, running: desired };
+    }
     c.running = true;
     c.health = this.healthOnStart;
     c.startedAt = this.now();
@@ -94,6 +119,7 @@ export class FakeDocker implements DockerController {
     this.assertReachable();
     const c = this.get(ref);
     if (!c.running) return 'already_stopped';
+    if (c.replicas) c.replicas = { desired: 0, running: 0 };
     c.running = false;
     return 'stopped';
   }

@@ -52,7 +52,14 @@ export class ShuttingDownError extends Error {
 
 export interface TargetView {
   name: string;
-  members: Array<{ ref: ContainerState['ref']; exists: boolean; running: boolean; health: HealthStatus }>;
+  members: Array<{
+    ref: ContainerState['ref'];
+    exists: boolean;
+    running: boolean;
+    health: HealthStatus;
+    /** Swarm services only: the replica count of the service's spec and its running tasks. */
+    replicas?: { desired: number; running: number };
+  }>;
   desired: 'running' | 'stopped' | null;
   observed: { running: boolean | null; ready: boolean | null; at: string | null };
   inFlight: LifecycleAction | null;
@@ -185,7 +192,13 @@ export class TargetManager {
     const running = rt.running === true;
     return {
       name: rt.config.name,
-      members: rt.members.map((m) => ({ ref: m.ref, exists: m.exists, running: m.running, health: m.health })),
+      members: rt.members.map((m) => ({
+        ref: m.ref,
+        exists: m.exists,
+        running: m.running,
+        health: m.health,
+        ...(m.replicas && { replicas: { ...m.replicas } }),
+      })),
       desired: rt.desired ?? null,
       observed: { running: rt.running ?? null, ready: rt.ready ?? null, at: iso(rt.observedAt) },
       inFlight: rt.current?.action ?? null,
@@ -413,7 +426,7 @@ export class TargetManager {
   private noteTransition(rt: Runtime, running: boolean): void {
     const now = this.o.clock.now();
     rt.running = running;
-    rt.members = rt.members.map((m) => (m.exists ? { ...m, running } : m));
+    rt.members = rt.members.map((m) => (m.exists ? { ...m, running, replicas: replicasAfter(m, running) } : m));
     if (running) rt.history.runningSince = now;
     if (!running) this.setReady(rt, false);
     this.o.metrics.targetRunning.set({ target: rt.config.name }, running ? 1 : 0);
@@ -464,6 +477,17 @@ export class TargetManager {
     if (outcome.result === 'failed' || outcome.result === 'not_ready') this.o.onFailure?.(outcome.target);
     job.settle(outcome);
   }
+}
+
+/**
+ * A Swarm member's counts once a scale has finished: a start waits until the configured replicas run (a service
+ * that had more keeps them), a stop until no task runs. The next refresh reads the exact counts again.
+ */
+function replicasAfter(member: ContainerState, running: boolean): ContainerState['replicas'] {
+  if (member.ref.kind !== 'swarm' || member.replicas === undefined) return member.replicas;
+  if (!running) return { desired: 0, running: 0 };
+  const desired = Math.max(member.replicas.desired, member.ref.replicas);
+  return { desired, running: Math.min(desired, Math.max(member.replicas.running, member.ref.replicas)) };
 }
 
 function failure(err: unknown): { reason: string; error: string } {

@@ -59,7 +59,7 @@ afterAll(async () => {
 it('starts the service on PendingAIWorkflows, reports it ready once /api/tags answers, and scales it to 0 on AIServicesIdleTooLong', async () => {
   expect(await live.target('ollama')).toMatchObject({
     observed: { running: false },
-    members: [{ ref: { kind: 'swarm', service: 'svc-ollama', replicas: 1 }, exists: true, running: false }],
+    members: [{ ref: { kind: 'swarm', service: 'svc-ollama', replicas: 1 }, exists: true, running: false, replicas: { desired: 0, running: 0 } }],
   });
 
   const started = await live.webhook(startAlert('ollama'));
@@ -78,7 +78,7 @@ it('starts the service on PendingAIWorkflows, reports it ready once /api/tags an
   expect(list.status).toBe(200);
   expect(list.body.targets.find((t: { name: string }) => t.name === 'ollama')).toMatchObject({
     observed: { running: true, ready: true },
-    members: [{ ref: { kind: 'swarm', service: 'svc-ollama' }, exists: true, running: true }],
+    members: [{ ref: { kind: 'swarm', service: 'svc-ollama' }, exists: true, running: true, replicas: { desired: 1, running: 1 } }],
   });
   expect(await live.metric('ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' })).toBe(1);
   expect(await live.metric('ai_dispatcher_target_running', { target: 'ollama' })).toBe(1);
@@ -97,6 +97,7 @@ it('starts the service on PendingAIWorkflows, reports it ready once /api/tags an
     desired: 'stopped',
     observed: { running: false },
     lastAction: { action: 'stop', result: 'success' },
+    members: [{ running: false, replicas: { desired: 0, running: 0 } }],
   });
   // The stop finished only once no task was left.
   expect(await liveTasks(swarm.engine, 'svc-ollama')).toEqual([]);
