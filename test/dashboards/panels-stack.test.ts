@@ -3,7 +3,8 @@
  * rules/*.yml, real Alertmanager, the compiled receiver, the stand-in exporter), in fast mode with short
  * periods and the receiver in dry-run (no Docker engine here). The lifecycle alerts go round the loop
  * once (start, then idle stop); panels whose data only exists in states this stack does not reach are
- * listed with the reason, and must then really be empty (so the list cannot go stale).
+ * listed with the reason (panels-not-reached.ts, shared with the end-to-end loop), and must then really be
+ * empty (so the list cannot go stale).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,30 +16,12 @@ import { ensureReceiverBuilt } from '../e2e/build';
 import { waitUntil } from '../support/prometheus';
 import { allTargets, type VariableValues } from './dashboard-files';
 import { hasNumber, runTarget } from './panel-queries';
+import { DRY_RUN_NOT_REACHED } from './panels-not-reached';
 
 jest.setTimeout(60_000);
 
-const R = 'ai-dispatcher-receiver.json / ';
-const M = 'ai-model-dispatcher.json / ';
-const UNOBSERVED = 'dry-run without a Docker engine: the receiver cannot observe the targets, so their state series are absent (unknown, not 0); panels-live.test.ts covers them';
-const NOT_EXECUTED = 'dry-run starts nothing, so no readiness wait is observed (the quantiles over zero counts are NaN); panels-live.test.ts covers them';
-
 /** "<dashboard file> / <panel title> / <refId>" -> why it has no data in this stack. */
-const NOT_REACHED: Record<string, string> = {
-  [`${R}Targets running / A`]: UNOBSERVED,
-  [`${R}Target state / A`]: UNOBSERVED,
-  [`${R}Target state / B`]: UNOBSERVED,
-  [`${R}Time since last transition / A`]: UNOBSERVED,
-  [`${M}AI targets running and ready / A`]: UNOBSERVED,
-  [`${M}AI targets running and ready / B`]: UNOBSERVED,
-  [`${M}Time stopped (last hour) / A`]: UNOBSERVED,
-  [`${M}Time stopped (last 24 h) / A`]: UNOBSERVED,
-  [`${M}Share of the hour stopped / A`]: UNOBSERVED,
-  [`${M}Memory-hours saved (last 24 h) / A`]: UNOBSERVED,
-  [`${R}Readiness wait / A`]: NOT_EXECUTED,
-  [`${R}Readiness wait / B`]: NOT_EXECUTED,
-  [`${M}Errors by model / A`]: "the stack's stand-in exporter has no error counter (ollama_requests_failed_total)",
-};
+const NOT_REACHED = DRY_RUN_NOT_REACHED;
 
 let dir: string;
 let stack: StackState | undefined;
