@@ -167,10 +167,19 @@ describe('alerts', () => {
 
 describe('configuration tables', () => {
   const group = (name: string) => ours.groups.find((g) => g.name === name)!;
-  const rows = (record: string) => {
-    const rule = group('ai-dispatcher-recommendation').rules.find((r) => r.record === record)!;
-    return [...rule.expr.matchAll(/"row", "([^"]+)"/g)].map((m) => m[1].trim().split(/ +/));
+  const COLUMNS: Record<string, string[]> = {
+    'ai:config:model_map': ['priority', 'complexity', 'task_type', 'model', 'timeout_seconds'],
+    'ai:config:model_options': ['model', 'temperature', 'num_predict'],
   };
+  /** A table is one rule per row, value 1, its labels the row's columns (in COLUMNS order). */
+  const rows = (record: string) =>
+    group('ai-dispatcher-recommendation')
+      .rules.filter((r) => r.record === record)
+      .map((r) => {
+        expect([record, String(r.expr).trim()]).toEqual([record, '1']);
+        expect(Object.keys(r.labels ?? {}).sort()).toEqual([...COLUMNS[record]].sort());
+        return COLUMNS[record].map((c) => String(r.labels![c]));
+      });
 
   it('the model map has exactly one row per (priority, complexity, task_type)', () => {
     const keys = rows('ai:config:model_map').map((r) => r.slice(0, 3).join('/'));
