@@ -16,6 +16,7 @@
  */
 import type Docker from 'dockerode';
 import { DockerApiError } from './controller';
+import { systemClock } from '../clock';
 
 export interface ServiceSpec {
   Name: string;
@@ -160,7 +161,7 @@ export async function scaleService(api: SwarmApi, name: string, replicas: number
   if (!Number.isInteger(replicas) || replicas < 0) throw new RangeError(`replicas must be a whole number >= 0, not ${replicas}`);
   const deadline = Date.now() + options.waitMs;
   const pollMs = options.pollMs ?? 100;
-  const sleep = (ms: number) => delay(ms, options.signal);
+  const sleep = (ms: number) => systemClock.sleep(ms, options.signal);
 
   const update = await updateReplicas(api, name, options.maxUpdateAttempts ?? 5, sleep, async (info, tasks) => {
     const current = replicasOf(info);
@@ -308,19 +309,4 @@ function statusOf(error: unknown): number | undefined {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
