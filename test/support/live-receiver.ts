@@ -75,6 +75,18 @@ export interface HttpAnswer {
   body: any;
 }
 
+/** A fetch Response as status, headers and body (parsed when JSON, text otherwise, e.g. /metrics). */
+export async function readAnswer(res: Response): Promise<HttpAnswer> {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
 export interface LiveReceiver {
   url: string;
   receiver: ReceiverApp;
@@ -114,16 +126,6 @@ export async function startLiveReceiver(options: LiveReceiverOptions): Promise<L
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const auth = { authorization: `Bearer ${FIXTURE_TOKEN}` };
 
-  const answer = async (res: Response): Promise<HttpAnswer> => {
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON (/metrics): keep the text
-    }
-    return { status: res.status, headers: res.headers, body };
-  };
 
   const live: LiveReceiver = {
     url,
@@ -139,10 +141,10 @@ export async function startLiveReceiver(options: LiveReceiverOptions): Promise<L
         },
         body,
       });
-      return answer(res);
+      return readAnswer(res);
     },
     async request(method, pathname) {
-      return answer(await fetch(`${url}${pathname}`, { method, headers: auth }));
+      return readAnswer(await fetch(`${url}${pathname}`, { method, headers: auth }));
     },
     async target(name) {
       const res = await live.request('GET', `/api/v1/targets/${name}`);

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureReceiverBuilt } from '../e2e/build';
-import { readMetric, type HttpAnswer } from './live-receiver';
+import { readAnswer, readMetric, type HttpAnswer } from './live-receiver';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const CLI = path.join(ROOT, 'dist/receiver/src/cli.js');
@@ -83,16 +83,6 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
   }
 
   const auth: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
-  const answer = async (res: Response): Promise<HttpAnswer> => {
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON (/metrics)
-    }
-    return { status: res.status, headers: res.headers, body };
-  };
   const base = url;
   let stopping: Promise<number | string> | undefined;
   const rx: ReceiverProcess = {
@@ -112,10 +102,10 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
         headers: { 'content-type': 'application/json', ...auth, ...headers },
         body,
       });
-      return answer(res);
+      return readAnswer(res);
     },
     async request(method, pathname, headers = {}) {
-      return answer(await fetch(`${base}${pathname}`, { method, headers: { ...auth, ...headers } }));
+      return readAnswer(await fetch(`${base}${pathname}`, { method, headers: { ...auth, ...headers } }));
     },
     async metric(name, labels = {}) {
       const text = (await rx.request('GET', '/metrics')).body as string;

@@ -2,16 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig } from '../../../receiver/src/config/load';
+import { configErrorsOf as errorsOf } from '../../support/config-errors';
 
-function errorsOf(yaml: string): string[] {
-  try {
-    parseConfig(yaml);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).errors;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 describe('parseConfig defaults', () => {
   test('an empty file gives the default group "ollama" with the ollama and sqlite-ai containers', () => {

@@ -1,14 +1,6 @@
-import { ConfigError, parseConfig } from '../../../receiver/src/config/load';
+import { parseConfig } from '../../../receiver/src/config/load';
+import { configErrorsOf as errorsOf } from '../../support/config-errors';
 
-function errorsOf(yaml: string): string[] {
-  try {
-    parseConfig(yaml);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).errors;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 describe('a Swarm service as a target member', () => {
   test('swarm_service with replicas, and replicas defaulting to 1', () => {
