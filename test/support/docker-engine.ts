@@ -159,7 +159,9 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
       await terminate();
     },
     freeze() {
-      child?.kill('SIGSTOP');
+      if (!child?.pid) return;
+      child.kill('SIGSTOP');
+      waitUntilStopped(child.pid);
     },
     thaw() {
       child?.kill('SIGCONT');
@@ -362,4 +364,32 @@ export async function waitForStandIn(port: number, timeoutMs = 10_000): Promise<
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * SIGSTOP takes effect thread by thread: on a busy machine a dockerd thread that is running can still
+ * answer a request for a moment. Wait (up to 2 s) until every thread of the process is stopped.
+ */
+function waitUntilStopped(pid: number): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    let threads: string[];
+    try {
+      threads = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return; // gone: nothing left to answer
+    }
+    const allStopped = threads.every((tid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return /^[tT]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+      } catch {
+        return true; // thread exited
+      }
+    });
+    if (allStopped) return;
+    Atomics.wait(pause, 0, 0, 5);
+  }
+  throw new Error(`dockerd (pid ${pid}) did not stop within 2 s of SIGSTOP`);
 }
