@@ -170,11 +170,14 @@ export async function scaleService(api: SwarmApi, name: string, replicas: number
     // scale-down the orchestrator has not marked them yet).
     const settled = (ts: TaskInfo[]) => !ts.some(isLeaving) && ts.filter(isLive).length <= current;
     if (wanted <= current || settled(tasks)) return wanted;
-    // Scaling up while earlier tasks are still stopping would run old and new side by side: wait first.
-    await waitFor(api, info.ID, deadline, pollMs, sleep, settled, () =>
-      `swarm service "${name}": tasks being shut down still there after ${options.waitMs / 1000} s; not scaled up`,
-    );
-    return undefined; // look again: the spec may have changed while we waited
+    // Scaling up while earlier tasks are still stopping would run old and new side by side: wait, and
+    // inspect again each time, since the spec read before the task list may already be out of date
+    // (another caller scaled up in between, so its new task looks like one too many).
+    if (Date.now() >= deadline) {
+      throw new DockerApiError(`swarm service "${name}": tasks being shut down still there after ${options.waitMs / 1000} s; not scaled up`);
+    }
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+    return undefined;
   });
   const target = update.replicas;
   // With keepHigher the spec may ask for more than we do; what we wait for is our own count.

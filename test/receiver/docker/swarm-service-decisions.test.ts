@@ -60,6 +60,26 @@ it('right after a scale-down by someone else, waits for the task Swarm has not m
   expect(svc.listedAtUpdate[0]).toBeGreaterThanOrEqual(4);
 });
 
+it('when another caller scaled up between our inspect and our task list, finds the service up and changes nothing', async () => {
+  // Seen on a real swarm with two parallel callers: the spec we read says 0, the task list already
+  // holds the other caller's new task. Judged against the stale spec it looks like one too many.
+  const svc = fakeService(0, [[running('theirs')]]);
+  const inspect = svc.api.inspectService;
+  let inspections = 0;
+  const raced: SwarmApi = {
+    ...svc.api,
+    async inspectService(name) {
+      const info = await inspect(name);
+      inspections += 1;
+      if (info && inspections > 1) info.Spec.Mode!.Replicated!.Replicas = 1; // the other caller's update
+      return info;
+    },
+  };
+  const result = await scaleService(raced, 'svc', 1, OPTIONS);
+  expect(result).toMatchObject({ changed: false, previousReplicas: 1, replicas: 1, runningTasks: 1 });
+  expect(svc.updates).toEqual([]);
+});
+
 it('gives up waiting for old tasks within the bound and does not scale up', async () => {
   const svc = fakeService(0, [[running('old', 'shutdown')]]);
   await expect(scaleService(svc.api, 'svc', 1, { waitMs: 50, pollMs: 5 })).rejects.toThrow(
