@@ -3,12 +3,15 @@
  * and answer 200: a bare node:http server and a bare Express 5 app with express.json().
  *
  *   npx tsx scripts/bench/receiver-throughput.ts [--rounds 3] [--seconds 3] [--connections 16] [--paced-seconds 5] [--rate 1000]
+ *                                                [--paced-warmup-seconds 1]
  *                                                [--only throughput|latency]
  *
  * Each server runs in its own child process (RSS is its own); the client runs here. Runs are interleaved
  * (round 1: node, express, receiver; round 2: ...), so that machine noise hits all three alike.
  * - throughput: closed loop, N keep-alive connections each sending the next request when the answer arrives;
  * - latency: open loop, one request every 1/rate s on a fixed schedule (not in bursts), latency from send to answer;
+ *   each round first sends at the same rate for --paced-warmup-seconds, not counted (the client's new
+ *   connections and the server's code paths warm up, as the closed loop's first half second does);
  * - RSS: /proc/PID/status VmRSS after start-up and idle (rest), and the highest sample while under load.
  * The body is the captured Alertmanager 0.25 PendingAIWorkflows notification with the contract's labels: the
  * receiver acts on the first one (a dry-run start) and counts the rest as repeated deliveries, as in production.
@@ -19,6 +22,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURE = path.resolve(ROOT, '../shared/fixtures/alertmanager-0.25/PendingAIWorkflows-firing.json');
@@ -31,6 +35,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '16' },
     'paced-seconds': { type: 'string', default: '5' },
+    'paced-warmup-seconds': { type: 'string', default: '1' },
     rate: { type: 'string', default: '1000' },
     only: { type: 'string' },
   },
@@ -41,6 +46,7 @@ const ROUNDS = Number(args.rounds);
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const PACED_SECONDS = Number(args['paced-seconds']);
+const PACED_WARMUP_SECONDS = Number(args['paced-warmup-seconds']);
 const RATE = Number(args.rate);
 
 const BODY = Buffer.from(
@@ -168,7 +174,8 @@ async function closedLoop(server: Server): Promise<void> {
 async function paced(server: Server): Promise<{ sent: number; maxLagMs: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const stop = watchRss(server);
-  const total = Math.round(RATE * PACED_SECONDS);
+  const warmup = Math.round(RATE * PACED_WARMUP_SECONDS);
+  const total = warmup + Math.round(RATE * PACED_SECONDS);
   const interval = 1000 / RATE;
   const pending: Promise<void>[] = [];
   const round: number[] = [];
@@ -180,9 +187,10 @@ async function paced(server: Server): Promise<{ sent: number; maxLagMs: number }
     while (next < total && t0 + next * interval <= now) {
       maxLagMs = Math.max(maxLagMs, now - (t0 + next * interval));
       const sentAt = performance.now();
+      const counted = next >= warmup;
       pending.push(
         send(agent, server).then((status) => {
-          round.push(performance.now() - sentAt);
+          if (counted) round.push(performance.now() - sentAt);
           if (status < 200 || status >= 300) server.errors += 1;
         }),
       );
@@ -219,13 +227,13 @@ async function main(): Promise<void> {
     servers.push(await startServer('bare node:http', ['-e', BARE_NODE]));
     servers.push(await startServer('bare Express 5 + express.json()', ['-e', BARE_EXPRESS]));
     servers.push(
-      await startServer('receiver (dry-run)', ['dist/receiver/src/cli.js', 'receiver', '--config', config, '--listen', '127.0.0.1:0', '--dry-run'], {
+      await startServer('receiver (dry-run)', [...RECEIVER_NODE_FLAGS, 'dist/receiver/src/cli.js', 'receiver', '--config', config, '--listen', '127.0.0.1:0', '--dry-run'], {
         ...process.env,
         AI_DISPATCHER_TOKEN: TOKEN,
       }),
     );
     process.stdout.write(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; Node ${process.version}\n`);
-    process.stdout.write(`closed loop: ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds; paced: ${RATE} req/s, ${PACED_SECONDS} s x ${ROUNDS} rounds\n`);
+    process.stdout.write(`closed loop: ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds; paced: ${RATE} req/s, ${PACED_SECONDS} s (after ${PACED_WARMUP_SECONDS} s not counted) x ${ROUNDS} rounds; receiver node flags: ${RECEIVER_NODE_FLAGS.join(" ") || "none"}\n`);
 
     const lags: Record<string, number> = {};
     for (let round = 1; round <= ROUNDS; round++) {

@@ -28,6 +28,7 @@ import { isOurs, logFile, pickPort, readPidRecords, spawnDetached, stopRecords, 
 import { fetchRecommendation, formatRecommendation } from './recommendation';
 import { DEMO_PERIODS, writeShortenedRules, type ShortPeriods } from './short-periods';
 import { writeStackState, type StackState } from './state';
+import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
 
 export interface UpOptions {
   dir: string;
@@ -145,7 +146,7 @@ export async function up(o: UpOptions): Promise<StackState> {
       minRunningSeconds: o.fast ? 5 : 600, cooldownSeconds: o.fast ? 1 : 60, refreshIntervalSeconds: o.fast ? 1 : 15,
     }));
     const receiver = spawnDetached(dir, 'receiver', process.execPath, [
-      path.join(repoRoot, 'dist/receiver/src/cli.js'), 'receiver', '--config', receiverFile, ...(dockerHost ? [] : ['--dry-run']),
+      ...RECEIVER_NODE_FLAGS, path.join(repoRoot, 'dist/receiver/src/cli.js'), 'receiver', '--config', receiverFile, ...(dockerHost ? [] : ['--dry-run']),
     ], receiverEnv(tokenFile));
     started.push(receiver);
     await waitForHttp(`http://127.0.0.1:${receiverPort}/readyz`, { timeoutMs: 20_000, process: receiver });

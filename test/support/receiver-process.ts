@@ -14,6 +14,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
 import { ensureReceiverBuilt } from '../e2e/build';
 import { readAnswer, readMetric, type HttpAnswer } from './live-receiver';
 
@@ -58,7 +59,7 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.AI_DISPATCHER_TOKEN_FILE;
   if (options.token !== undefined) env.AI_DISPATCHER_TOKEN = options.token;
-  const args = [...(options.nodeArgs ?? []), CLI, 'receiver', '--config', configFile, '--listen', options.listen ?? '127.0.0.1:0', ...(options.dryRun ? ['--dry-run'] : [])];
+  const args = [...RECEIVER_NODE_FLAGS, ...(options.nodeArgs ?? []), CLI, 'receiver', '--config', configFile, '--listen', options.listen ?? '127.0.0.1:0', ...(options.dryRun ? ['--dry-run'] : [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
