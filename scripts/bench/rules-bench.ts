@@ -42,9 +42,10 @@ const DESIGN_NOTE_QUERIES = [
 
 /** One recommendation, as a client asks for it (README's curl example): the documented query for one pair. */
 const PAIR_QUERY = RECOMMENDATION_QUERY.replace(
-  /^ai:recommended_model_options /,
-  'ai:recommended_model_options{complexity="high", task_type="analysis"} ',
+  'timestamp(ai:recommended_model_options)',
+  'timestamp(ai:recommended_model_options{complexity="high", task_type="analysis"})',
 );
+if (PAIR_QUERY === RECOMMENDATION_QUERY) throw new Error('could not narrow the documented query to one pair');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The documented restart-proof client query (README section "rules"): only the rows of the newest evaluation. */
-export const CLIENT_QUERY = 'ai:recommended_model_options and timestamp(ai:recommended_model_options) == scalar(max(timestamp(ai:recommended_model_options)))';
+/** The documented restart-proof client query (README section "rules"): per pair, the row recorded last. */
+export const CLIENT_QUERY = 'topk by (complexity, task_type) (1, timestamp(ai:recommended_model_options))';
 
 export const WORKFLOW_FILE = path.join(__dirname, 'ai-recommended-model.workflow.json');
 export const PICK_MODEL_FILE = path.join(__dirname, 'pick-model.js');

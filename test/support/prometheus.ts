@@ -59,8 +59,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
  * (complexity, task_type) with model, priority, timeout_seconds, temperature and num_predict, also
  * right after a Prometheus restart (it keeps only the rows of the newest evaluation).
  */
-export const RECOMMENDATION_QUERY =
-  'ai:recommended_model_options and timestamp(ai:recommended_model_options) == scalar(max(timestamp(ai:recommended_model_options)))';
+export const RECOMMENDATION_QUERY = 'topk by (complexity, task_type) (1, timestamp(ai:recommended_model_options))';
 const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';
 const READY_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 10_000;
