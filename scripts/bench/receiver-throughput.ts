@@ -233,7 +233,7 @@ async function main(): Promise<void> {
       }),
     );
     process.stdout.write(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; Node ${process.version}\n`);
-    process.stdout.write(`closed loop: ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds; paced: ${RATE} req/s, ${PACED_SECONDS} s (after ${PACED_WARMUP_SECONDS} s not counted) x ${ROUNDS} rounds; receiver node flags: ${RECEIVER_NODE_FLAGS.join(" ") || "none"}\n`);
+    process.stdout.write(`closed loop: ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds; paced: ${RATE} req/s, ${PACED_SECONDS} s (after ${PACED_WARMUP_SECONDS} s not counted) x ${ROUNDS} rounds; receiver node flags: ${RECEIVER_NODE_FLAGS.join(' ') || 'none'}\n`);
 
     const lags: Record<string, number> = {};
     for (let round = 1; round <= ROUNDS; round++) {
