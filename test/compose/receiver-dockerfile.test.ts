@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
 import { copyOperands, execForm, parseDockerfile } from './dockerfile';
 
 const repoRoot = path.join(__dirname, '../..');
@@ -56,9 +57,9 @@ describe('receiver/Dockerfile', () => {
     expect(last('EXPOSE')!.args.split(/\s+/)).toContain(port);
   });
 
-  it('starts the package bin with the receiver subcommand and a config file', () => {
+  it('starts the package bin, with the receiver\'s node flags, the receiver subcommand and a config file', () => {
     const entry = execForm(last('ENTRYPOINT')!.args);
-    expect(entry).toEqual(['node', pkg.bin['ai-dispatcher']]);
+    expect(entry).toEqual(['node', ...RECEIVER_NODE_FLAGS, pkg.bin['ai-dispatcher']]);
     const cmd = execForm(last('CMD')!.args);
     expect(cmd[0]).toBe('receiver');
     expect(cmd).toContain('--config');

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
 import { ensureReceiverBuilt } from '../e2e/build';
 import { startDockerEngine, type DockerEngine } from '../support/docker-engine';
 import { follow, importLocalNodeImage } from './local-node-image';
@@ -74,7 +75,7 @@ describe('the receiver image (runtime stage of receiver/Dockerfile)', () => {
     const info = await engine!.docker.getImage(IMAGE).inspect();
     expect(info.Config.User).toBe('node');
     expect(info.Config.Healthcheck?.Test?.join(' ')).toContain('/healthz');
-    expect(info.Config.Entrypoint).toEqual(['node', 'dist/receiver/src/cli.js']);
+    expect(info.Config.Entrypoint).toEqual(['node', ...RECEIVER_NODE_FLAGS, 'dist/receiver/src/cli.js']);
     expect(info.Config.Cmd?.[0]).toBe('receiver');
   });
 
