@@ -28,6 +28,7 @@ import { containerEvents } from '../../test/support/docker-events';
 import { freePort } from '../../test/support/free-port';
 import { alertBody, readMetric } from '../../test/support/live-receiver';
 import { receiverConfigYaml, startReceiverProcess, type ReceiverProcess } from '../../test/support/receiver-process';
+import { percentile, sendPaced } from './paced';
 
 const { values: args } = parseArgs({
   options: {
@@ -110,32 +111,10 @@ async function burst(port: number): Promise<Tally> {
 }
 
 /** Open loop: request i leaves at t0 + i/RATE, whatever the answers do. */
-async function sustained(port: number, onSecond: () => void): Promise<Tally & { maxLagMs: number }> {
+async function sustained(port: number): Promise<Tally & { maxLagMs: number }> {
   const tally = newTally();
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const total = Math.round(RATE * SECONDS);
-  const interval = 1000 / RATE;
-  const pending: Promise<void>[] = [];
-  const t0 = performance.now() + 50;
-  let next = 0;
-  let maxLagMs = 0;
-  let lastSecond = 0;
-  while (next < total) {
-    const now = performance.now();
-    while (next < total && t0 + next * interval <= now) {
-      maxLagMs = Math.max(maxLagMs, now - (t0 + next * interval));
-      pending.push(post(agent, port, tally));
-      next += 1;
-    }
-    const second = Math.floor((now - t0) / 1000);
-    if (second > lastSecond) {
-      lastSecond = second;
-      onSecond();
-    }
-    const wait = t0 + next * interval - performance.now();
-    await new Promise((resolve) => (wait > 1.5 ? setTimeout(resolve, wait - 1) : setImmediate(resolve)));
-  }
-  await Promise.all(pending);
+  const { maxLagMs } = await sendPaced(RATE, Math.round(RATE * SECONDS), () => post(agent, port, tally));
   agent.destroy();
   return { ...tally, maxLagMs };
 }
@@ -172,7 +151,6 @@ setTimeout(() => process.exit(2), 10000);`;
   return { rss: rssMb(rx.pid), heap: await heapMb(rx) };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
@@ -223,7 +201,7 @@ async function main(): Promise<void> {
       const b = await burst(port);
       const c1 = cpu();
       process.stdout.write(`round ${round} burst: ${b.sent} at once (${CONNECTIONS} connections) answered in ${fmt(c1.at - c0.at, 0)} ms; ${cpuLine(c0, c1)}\n`);
-      const s = await sustained(port, () => undefined);
+      const s = await sustained(port);
       const c2 = cpu();
       process.stdout.write(`round ${round} sustained: ${s.sent} at ${RATE}/s over ${SECONDS} s (client lag behind schedule max ${fmt(s.maxLagMs)} ms); ${cpuLine(c1, c2)}\n`);
       bursts.push(b);

@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
+import { percentile, sendPaced } from './paced';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURE = path.resolve(ROOT, '../shared/fixtures/alertmanager-0.25/PendingAIWorkflows-firing.json');
@@ -176,40 +177,18 @@ async function paced(server: Server): Promise<{ sent: number; maxLagMs: number }
   const stop = watchRss(server);
   const warmup = Math.round(RATE * PACED_WARMUP_SECONDS);
   const total = warmup + Math.round(RATE * PACED_SECONDS);
-  const interval = 1000 / RATE;
-  const pending: Promise<void>[] = [];
   const round: number[] = [];
-  const t0 = performance.now() + 50;
-  let next = 0;
-  let maxLagMs = 0;
-  while (next < total) {
-    const now = performance.now();
-    while (next < total && t0 + next * interval <= now) {
-      maxLagMs = Math.max(maxLagMs, now - (t0 + next * interval));
-      const sentAt = performance.now();
-      const counted = next >= warmup;
-      pending.push(
-        send(agent, server).then((status) => {
-          if (counted) round.push(performance.now() - sentAt);
-          if (status < 200 || status >= 300) server.errors += 1;
-        }),
-      );
-      next += 1;
-    }
-    // Sleep until the next slot: setTimeout's granularity is ~1 ms, the loop catches up without bursts beyond it.
-    const wait = t0 + next * interval - performance.now();
-    await new Promise((resolve) => (wait > 1.5 ? setTimeout(resolve, wait - 1) : setImmediate(resolve)));
-  }
-  await Promise.all(pending);
+  const { maxLagMs } = await sendPaced(RATE, total, async (i) => {
+    const sentAt = performance.now();
+    const status = await send(agent, server);
+    if (i >= warmup) round.push(performance.now() - sentAt);
+    if (status < 200 || status >= 300) server.errors += 1;
+  });
   stop();
   agent.destroy();
   server.latencies.push(...round);
   server.roundP99.push(percentile([...round].sort((a, b) => a - b), 99));
   return { sent: total, maxLagMs };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
