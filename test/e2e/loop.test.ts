@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { down } from '../../scripts/stack/down';
-import { workflowNode } from '../../scripts/stack/recommendation';
+import { workflowNode, type N8nNode } from '../../scripts/stack/recommendation';
 import type { StackState } from '../../scripts/stack/state';
 import { up } from '../../scripts/stack/up';
 import { panelsWithoutData } from '../dashboards/panel-queries';
@@ -51,14 +51,20 @@ async function running(): Promise<boolean> {
   return (await engine!.docker.getContainer(CONTAINER).inspect()).State.Running;
 }
 
+/** The URL an n8n HTTP Request node calls, with its query parameters, at a live service's origin instead of the compose host name. */
+function requestUrl(node: N8nNode, origin: string): URL {
+  const url = new URL(node.parameters.url);
+  const live = new URL(origin);
+  url.protocol = live.protocol;
+  url.host = live.host;
+  for (const p of node.parameters.queryParameters.parameters as Array<{ name: string; value: string }>) url.searchParams.set(p.name, p.value);
+  return url;
+}
+
 /** The n8n workflow's "Ask Prometheus" request exactly (its URL with the live Prometheus's origin), then its Code node. */
 async function n8nPick(complexity: string, taskType: string) {
   const ask = workflowNode('Ask Prometheus');
-  const url = new URL(ask.parameters.url);
-  const live = new URL(stack.urls.prometheus);
-  url.protocol = live.protocol;
-  url.host = live.host;
-  for (const p of ask.parameters.queryParameters.parameters as Array<{ name: string; value: string }>) url.searchParams.set(p.name, p.value);
+  const url = requestUrl(ask, stack.urls.prometheus);
   const res = await fetch(url, { method: ask.parameters.method });
   expect(res.status).toBe(200);
   const answer = await res.json();
@@ -192,11 +198,7 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
   it('5. the n8n workflow\'s wake request starts Ollama at once through the receiver', async () => {
     expect(await running()).toBe(false);
     const wake = workflowNode('Wake Ollama (optional)');
-    const url = new URL(wake.parameters.url);
-    const receiver = new URL(stack.urls.receiver);
-    url.protocol = receiver.protocol;
-    url.host = receiver.host;
-    for (const p of wake.parameters.queryParameters.parameters as Array<{ name: string; value: string }>) url.searchParams.set(p.name, p.value);
+    const url = requestUrl(wake, stack.urls.receiver);
     // The node's Header Auth credential, as the README tells users to create it.
     const token = fs.readFileSync(stack.tokenFile, 'utf8').trim();
     const res = await fetch(url, { method: wake.parameters.method, headers: { Authorization: `Bearer ${token}` } });
