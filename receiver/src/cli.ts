@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc
 import { parseArgs } from 'node:util';
 import { packageVersion, runReceiver } from './main';
 

@@ -8,7 +8,10 @@
  *
  * Each server runs in its own child process (RSS is its own); the client runs here. Runs are interleaved
  * (round 1: node, express, receiver; round 2: ...), so that machine noise hits all three alike.
- * - throughput: closed loop, N keep-alive connections each sending the next request when the answer arrives;
+ * - throughput: closed loop, N keep-alive connections each sending the next request when the answer arrives,
+ *   sent by wrk (Debian package `wrk`, installed by scripts/install-deps.sh) after 1 s of warm-up not counted. A
+ *   Node client here is itself the bottleneck on 2 cores (it needs as much CPU as the server), so its numbers moved
+ *   with the client's own noise; without wrk on PATH the Node client is used and the report says so;
  * - latency: open loop, one request every 1/rate s on a fixed schedule (not in bursts), latency from send to answer;
  *   each round first sends at the same rate for --paced-warmup-seconds, not counted (the client's new
  *   connections and the server's code paths warm up, as the closed loop's first half second does);
@@ -16,7 +19,7 @@
  * The body is the captured Alertmanager 0.25 PendingAIWorkflows notification with the contract's labels: the
  * receiver acts on the first one (a dry-run start) and counts the rest as repeated deliveries, as in production.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -153,9 +156,31 @@ function watchRss(server: Server): () => void {
   return () => clearInterval(timer);
 }
 
-async function closedLoop(server: Server): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+async function closedLoop(server: Server, wrkScript: string | undefined): Promise<void> {
   const stop = watchRss(server);
+  try {
+    server.throughput.push(wrkScript === undefined ? await closedLoopNode(server) : await closedLoopWrk(server, wrkScript));
+  } finally {
+    stop();
+  }
+}
+
+async function closedLoopWrk(server: Server, script: string): Promise<number> {
+  const url = `http://127.0.0.1:${server.port}${WEBHOOK}`;
+  const run = (seconds: number) =>
+    new Promise<string>((resolve, reject) =>
+      execFile('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, url], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+  await run(1);
+  const out = await run(SECONDS);
+  const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!rate) throw new Error(`no Requests/sec in wrk's output:\n${out}`);
+  server.errors += Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return Number(rate[1]);
+}
+
+async function closedLoopNode(server: Server): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   let done = 0;
   const measureFrom = Date.now() + 500; // half a second of warm-up is not counted
   const end = measureFrom + SECONDS * 1000;
@@ -167,9 +192,35 @@ async function closedLoop(server: Server): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  stop();
   agent.destroy();
-  server.throughput.push(done / SECONDS);
+  return done / SECONDS;
+}
+
+/** A wrk script that POSTs BODY with the webhook's headers, or undefined when wrk is not installed. */
+function writeWrkScript(dir: string): string | undefined {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (err) {
+    // wrk --version prints its banner and exits 1; only a missing binary means "not installed".
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  }
+  const body = path.join(dir, 'body.json');
+  fs.writeFileSync(body, BODY);
+  const script = path.join(dir, 'post.lua');
+  // The body is read from its file so that it goes out byte for byte (no Lua string escaping).
+  fs.writeFileSync(
+    script,
+    [
+      `local file = assert(io.open(${JSON.stringify(body)}, "rb"))`,
+      'wrk.method = "POST"',
+      'wrk.body = file:read("*a")',
+      'file:close()',
+      'wrk.headers["Content-Type"] = "application/json"',
+      `wrk.headers["Authorization"] = "Bearer ${TOKEN}"`,
+      '',
+    ].join('\n'),
+  );
+  return script;
 }
 
 async function paced(server: Server): Promise<{ sent: number; maxLagMs: number }> {
@@ -212,12 +263,13 @@ async function main(): Promise<void> {
       }),
     );
     process.stdout.write(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; Node ${process.version}\n`);
-    process.stdout.write(`closed loop: ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds; paced: ${RATE} req/s, ${PACED_SECONDS} s (after ${PACED_WARMUP_SECONDS} s not counted) x ${ROUNDS} rounds; receiver node flags: ${RECEIVER_NODE_FLAGS.join(' ') || 'none'}\n`);
+    const wrkScript = PHASES.has('throughput') ? writeWrkScript(dir) : undefined;
+    process.stdout.write(`closed loop: ${wrkScript === undefined ? 'Node client (wrk not found: the client may be the bottleneck)' : 'wrk -t1'}, ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds; paced: ${RATE} req/s, ${PACED_SECONDS} s (after ${PACED_WARMUP_SECONDS} s not counted) x ${ROUNDS} rounds; receiver node flags: ${RECEIVER_NODE_FLAGS.join(' ') || 'none'}\n`);
 
     const lags: Record<string, number> = {};
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? servers : [...servers].reverse();
-      if (PHASES.has('throughput')) for (const server of order) await closedLoop(server);
+      if (PHASES.has('throughput')) for (const server of order) await closedLoop(server, wrkScript);
       if (PHASES.has('latency')) for (const server of order) {
         const { maxLagMs } = await paced(server);
         lags[server.name] = Math.max(lags[server.name] ?? 0, maxLagMs);

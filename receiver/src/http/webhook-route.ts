@@ -8,6 +8,7 @@ import { checkPayload } from '../webhook/payload';
 import { requireAuth } from './auth';
 import { answerForBodyError, isJsonMediaType } from './body-errors';
 import type { AppContext } from './context';
+import { sendJson } from './send-json';
 
 export const WEBHOOK_PATH = '/webhook/alertmanager';
 
@@ -26,7 +27,7 @@ export function webhookHandlers(ctx: AppContext): Array<RequestHandler | ErrorRe
   const reject = (res: express.Response, status: number, outcome: WebhookOutcome, body: Record<string, unknown>) => {
     count(outcome);
     logger.warn('webhook request rejected', { status, outcome, error: body.error });
-    res.status(status).json(body);
+    sendJson(res, status, body);
   };
 
   const gate: RequestHandler = (req, res, next) => {
@@ -107,7 +108,7 @@ export function webhookHandlers(ctx: AppContext): Array<RequestHandler | ErrorRe
     }
 
     count('accepted');
-    res.status(actions.some((a) => a.disposition === 'queued') ? 202 : 200).json({
+    sendJson(res, actions.some((a) => a.disposition === 'queued') ? 202 : 200, {
       status: 'accepted',
       dryRun: ctx.dryRun,
       actions,

@@ -150,6 +150,8 @@ describe('lifecycle through the webhook', () => {
     const res = await post(r, pendingFiring());
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('docker_unavailable');
+    expect(res.headers['retry-after']).toBe('10');
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(await r.metricValue('ai_dispatcher_webhook_requests_total', { outcome: 'unavailable' })).toBe(1);
     expect(await r.metricValue('ai_dispatcher_docker_up')).toBe(0);
     r.docker.reachable = true;
