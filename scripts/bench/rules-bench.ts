@@ -241,7 +241,8 @@ async function main() {
         console.log(`  ${group.padEnd(34)} ${median(st.duration).toFixed(3).padStart(7)} ms   ${String(median(st.samples)).padStart(3)} samples`);
       }
       console.log(`  ${'all groups (median of the sums)'.padEnd(34)} ${median(sums).toFixed(3).padStart(7)} ms   ${String(samples).padStart(3)} samples`);
-      return { total: median(sums), samples };
+      const slowest = Math.max(...[...stats.values()].map((st) => median(st.duration)));
+      return { total: median(sums), slowest, samples };
     };
     const a1 = table(`Rule groups, 1 host (median over ${seconds} s; load average ${loadBefore}):`, one, sumsOne);
     const aN = table(`Rule groups, ${hosts} hosts (median over 20 s):`, many, sumsMany);
@@ -258,7 +259,8 @@ async function main() {
     console.log(`  floor: empty query vector(1)    ${m('floor/fetch').toFixed(2).padStart(8)} ms        ${m('floor/http').toFixed(2).padStart(8)} ms`);
     console.log(`  documented query, all six pairs ${m('all/fetch').toFixed(2).padStart(8)} ms`);
     console.log(
-      `\nGoals: evaluation < 5 ms median (1 host) -> ${a1.total < 5 ? 'met' : 'NOT met'}; ` +
+      `\nGoals: evaluation < 5 ms median (1 host) -> all groups together ${a1.total < 5 ? 'met' : 'NOT met'}, ` +
+        `each group ${a1.slowest < 5 ? 'met' : 'NOT met'} (slowest ${a1.slowest.toFixed(2)} ms); ` +
         `samples bounded -> ${a1.samples === aN.samples ? `met (${a1.samples} with 1 and with ${hosts} hosts)` : 'NOT met'}; ` +
         `ratio >= 15x -> fetch ${ratioFetch >= 15 ? 'met' : 'NOT met'}, node:http ${ratioHttp >= 15 ? 'met' : 'NOT met'}`,
     );
