@@ -176,6 +176,8 @@ async function closedLoopWrk(server: Server, script: string): Promise<number> {
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (!rate) throw new Error(`no Requests/sec in wrk's output:\n${out}`);
   server.errors += Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  if (socketErrors) server.errors += socketErrors.slice(1).reduce((n, x) => n + Number(x), 0);
   return Number(rate[1]);
 }
 
@@ -279,7 +281,7 @@ async function main(): Promise<void> {
 
     const express = servers[1];
     const receiver = servers[2];
-    process.stdout.write('\n| server | throughput req/s (median of rounds) | paced p50 ms | paced p99 ms (pooled) | paced p99 ms (median of rounds) | paced max ms | RSS rest MB | RSS peak under load MB | non-2xx |\n');
+    process.stdout.write('\n| server | throughput req/s (median of rounds) | paced p50 ms | paced p99 ms (pooled) | paced p99 ms (median of rounds) | paced max ms | RSS rest MB | RSS peak under load MB | non-2xx or socket errors |\n');
     process.stdout.write('|---|---|---|---|---|---|---|---|---|\n');
     const fmt = (xs: number[], f: (sorted: number[]) => number) => (xs.length === 0 ? '-' : f([...xs].sort((a, b) => a - b)).toFixed(2));
     for (const s of servers) {
