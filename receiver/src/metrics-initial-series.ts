@@ -1,3 +1,4 @@
+import type { DockerOperation } from './docker/instrumented-controller';
 import type { IgnoreReason } from './lifecycle/planner';
 import { LIFECYCLE_ALERTS, type ActionResult, type LifecycleAction } from './lifecycle/types';
 import type { ReadinessResult } from './lifecycle/readiness';
@@ -13,8 +14,7 @@ const OUTCOMES = [
 const IGNORE_REASONS = ['unknown_target', 'unknown_action', 'resolved', 'missing_labels'] as const satisfies readonly IgnoreReason[];
 const ALERT_NAMES = [...LIFECYCLE_ALERTS, 'other'] as const;
 const ALERT_STATUSES = ['firing', 'resolved'] as const;
-/** The DockerController operations counted by the instrumented controller. */
-const DOCKER_OPERATIONS = ['ping', 'inspect', 'start', 'stop'] as const;
+const DOCKER_OPERATIONS = ['ping', 'inspect', 'start', 'stop'] as const satisfies readonly DockerOperation[];
 
 type Complete<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : never;
 const complete: [
@@ -23,7 +23,8 @@ const complete: [
   Complete<ReadinessResult, (typeof READINESS)[number]>,
   Complete<WebhookOutcome, (typeof OUTCOMES)[number]>,
   Complete<IgnoreReason, (typeof IGNORE_REASONS)[number]>,
-] = [true, true, true, true, true];
+  Complete<DockerOperation, (typeof DOCKER_OPERATIONS)[number]>,
+] = [true, true, true, true, true, true];
 void complete;
 
 /**

@@ -126,7 +126,6 @@ export async function startLiveReceiver(options: LiveReceiverOptions): Promise<L
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const auth = { authorization: `Bearer ${FIXTURE_TOKEN}` };
 
-
   const live: LiveReceiver = {
     url,
     receiver,

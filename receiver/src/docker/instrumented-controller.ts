@@ -5,8 +5,11 @@ import { DockerUnavailableError, type ContainerRef, type DockerController } from
  * Wraps a DockerController so that every call updates ai_dispatcher_docker_up (did the engine answer?)
  * and ai_dispatcher_docker_errors_total{operation}.
  */
+/** The label values of ai_dispatcher_docker_errors_total{operation}: one per DockerController method. */
+export type DockerOperation = keyof DockerController;
+
 export function instrumentDocker(inner: DockerController, metrics: ReceiverMetrics): DockerController {
-  const call = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+  const call = async <T>(operation: DockerOperation, run: () => Promise<T>): Promise<T> => {
     try {
       const result = await run();
       metrics.dockerUp.set(1);
