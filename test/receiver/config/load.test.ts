@@ -4,7 +4,6 @@ import path from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig } from '../../../receiver/src/config/load';
 import { configErrorsOf as errorsOf } from '../../support/config-errors';
 
-
 describe('parseConfig defaults', () => {
   test('an empty file gives the default group "ollama" with the ollama and sqlite-ai containers', () => {
     const config = parseConfig('');

@@ -1,7 +1,6 @@
 import { parseConfig } from '../../../receiver/src/config/load';
 import { configErrorsOf as errorsOf } from '../../support/config-errors';
 
-
 describe('a Swarm service as a target member', () => {
   test('swarm_service with replicas, and replicas defaulting to 1', () => {
     const config = parseConfig(`
