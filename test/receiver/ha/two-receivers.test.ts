@@ -64,9 +64,14 @@ it('the same start at both receivers at once starts the container once, and both
   for (const receiver of [a, b]) {
     expect(await receiver.target('ollama')).toMatchObject({ observed: { running: true, ready: true } });
   }
-  // One of them started it; the other found it started (the engine answered 304) and says so.
-  expect(await sum('ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' })).toBe(1);
-  expect(await sum('ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'noop' })).toBe(1);
+  // Each receiver counts its ensure as done. The second start call gets 304 (noop) when it reaches the engine after
+  // the start has finished, 204 (success) when it comes while the start is under way: the engine checks "already
+  // running" before it waits for the container's lock. Seen in CI: 1 start event, 2 successes. Docker's events
+  // above are the count of what the engine did.
+  const success = await sum('ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' });
+  const noop = await sum('ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'noop' });
+  expect(success + noop).toBe(2);
+  expect(success).toBeGreaterThanOrEqual(1);
 });
 
 it('the same stop at both receivers at once stops the container once', async () => {
