@@ -43,6 +43,20 @@ async function firing(): Promise<boolean> {
   return rows.length === 1;
 }
 
+/** While the alert still fires: what Prometheus sees, for the failure message (the wait once timed out in CI). */
+async function stillFiring(): Promise<Error> {
+  type Rule = { name: string; state?: string; health: string; lastError?: string; lastEvaluation: string };
+  const { groups } = await prom.api<{ groups: Array<{ rules: Rule[] }> }>('rules');
+  const rules = groups.flatMap((g) => g.rules);
+  const rule = rules.find((r) => r.name === 'PendingAIWorkflows');
+  const unhealthy = rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`);
+  const inputs = await prom.query('{__name__=~"ai:n8n_pending_ai_work:sum|ai:input_available|ai:node_load1:max", input=~"|n8n_pending_ai_work|node_load1"}');
+  return new Error(
+    `still firing; rule ${JSON.stringify({ state: rule?.state, health: rule?.health, lastEvaluation: rule?.lastEvaluation })}; ` +
+      `unhealthy rules ${JSON.stringify(unhealthy)}; inputs ${JSON.stringify(inputs)}`,
+  );
+}
+
 async function received(status: 'firing' | 'resolved'): Promise<number> {
   return (await live.metric('ai_dispatcher_alerts_received_total', { alertname: 'PendingAIWorkflows', status })) ?? 0;
 }
@@ -134,7 +148,10 @@ it('Prometheus down for 4 s and restarted: the alert keeps firing, nothing resol
 
 it('after the restart the alert still works: resolved, stopped by hand, fired again, started once', async () => {
   set({ n8n_queue_jobs_waiting: 0 });
-  await eventually('the alert to resolve', async () => !(await firing()), 30_000);
+  await eventually('the alert to resolve', async () => {
+    if (!(await firing())) return true;
+    throw await stillFiring();
+  }, 30_000);
   await eventually('the resolved notification', async () => (await received('resolved')) >= 1, 20_000);
   expect(await running()).toBe(true); // resolved does nothing (webhook.resolved: ignore)
 
