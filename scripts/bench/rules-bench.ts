@@ -1,5 +1,7 @@
 /**
  * Benchmark of the rules bundle on one live Prometheus (Debian's 2.42), in one run:
+ *   0. warm-up (default 300 s, Prometheus's 5 min lookback): every instant selector then reads a full
+ *      lookback window, as in any Prometheus that has run for 5 minutes (the first minutes are cheaper);
  *   1. rule group evaluation time (prometheus_rule_group_last_duration_seconds, median over a minute)
  *      and samples per evaluation (prometheus_rule_group_last_evaluation_samples) with 1 scraped host;
  *   2. a client's cost of one recommendation: the documented query for one (complexity, task_type)
@@ -7,10 +9,20 @@
  *      their ratio (1 host);
  *   3. the same group metrics with HOSTS hosts: the samples must not grow with the hosts.
  *
- *   npx tsx scripts/bench/rules-bench.ts [--hosts 20] [--seconds 60]
+ * The 1 host is this machine's real node exporter (Debian's prometheus-node-exporter, installed by
+ * scripts/install-deps.sh); the other hosts of phase 3, Ollama, cAdvisor, n8n and the receiver are
+ * stand-ins serving the series the rules and the design note read. The receiver stand-in is up and
+ * reaches Docker, so no alert is active: the state of a healthy stack (an active alert adds the
+ * expansion of its annotations to every evaluation).
+ *
+ *   npx tsx scripts/bench/rules-bench.ts [--hosts 20] [--seconds 60] [--warmup 300] [--interval 1]
+ *
+ * --interval sets the scrape and evaluation interval in seconds (default 1, so that a minute holds 60
+ * evaluations; an instant selector reads every sample of its 5 min lookback, 300 at 1 s, 20 at 15 s).
  *
  * Goals (issue 2): single query >= 15x cheaper; evaluation < 5 ms median; bounded samples.
  */
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -59,7 +71,28 @@ const median = (xs: number[]) => {
 const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A host like node exporter's: 4 CPUs with all modes, memory, load, filesystem. */
+/** This machine's node exporter, on a free port. */
+async function startNodeExporter(): Promise<{ address: string; close(): Promise<void> }> {
+  const probe = await startTestExporter();
+  const address = probe.address; // a port that was free a moment ago
+  await probe.close();
+  const child: ChildProcess = spawn('prometheus-node-exporter', [`--web.listen-address=${address}`], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', () => undefined);
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://${address}/metrics`)).ok) return { address, close: async () => void (child.kill(), await exited) };
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    await sleep(100);
+  }
+  child.kill();
+  throw new Error('prometheus-node-exporter did not start (install it with scripts/install-deps.sh)');
+}
+
+/** A stand-in host for phase 3, like node exporter's: 4 CPUs with all modes, memory, load, filesystem. */
 async function startHost(): Promise<TestExporter> {
   const e = await startTestExporter();
   const start = Date.now();
@@ -78,7 +111,7 @@ async function startHost(): Promise<TestExporter> {
   return e;
 }
 
-/** Ollama exporter, cAdvisor and n8n stand-ins with the series the rules and the design note read. */
+/** Ollama exporter, cAdvisor, n8n and receiver stand-ins with the series the rules and the design note read. */
 async function startServices(): Promise<TestExporter> {
   const e = await startTestExporter();
   const start = Date.now();
@@ -104,6 +137,8 @@ async function startServices(): Promise<TestExporter> {
     e.set('n8n_scaling_mode_queue_jobs_waiting', 0);
     e.set('n8n_workflow_started_total', Math.floor(t / 10), { workflow_id: 'w1', workflow_name: 'AI triage' }, 'counter');
     e.set('n8n_workflow_success_total', Math.floor(t / 10), { workflow_id: 'w1', workflow_name: 'AI triage' }, 'counter');
+    e.set('ai_dispatcher_docker_up', 1);
+    e.set('ai_dispatcher_actions_total', 1, { target: 'ollama', action: 'start', result: 'success' }, 'counter');
   });
   return e;
 }
@@ -160,25 +195,35 @@ async function timed(client: Client, url: string, queries: string[]): Promise<nu
 async function main() {
   const hosts = arg('hosts', 20);
   const seconds = arg('seconds', 60);
-  const hostExporters = [await startHost()];
+  const warmup = arg('warmup', 300);
+  const interval = `${arg('interval', 1)}s`;
+  const hostExporters: { address: string; close(): Promise<void> }[] = [await startNodeExporter()];
   const services = await startServices();
   const scrapeConfigs = (n: number) => [
     { job: 'node', targets: hostExporters.slice(0, n).map((e) => e.address) },
     { job: 'ollama', targets: [services.address] },
     { job: 'cadvisor', targets: [services.address] },
     { job: 'n8n', targets: [services.address] },
+    { job: 'ai-dispatcher', targets: [services.address] },
   ];
-  const prom = await startPrometheus({ ruleFiles: RULE_FILES, scrapeConfigs: scrapeConfigs(1) });
+  const prom = await startPrometheus({
+    ruleFiles: RULE_FILES,
+    scrapeConfigs: scrapeConfigs(1),
+    scrapeInterval: interval,
+    evaluationInterval: interval,
+  });
   const cleanup = async () => {
     await prom.stop();
     for (const e of [...hostExporters, services]) await e.close();
   };
   try {
-    console.log(`Prometheus ${prom.url}, rule files ${RULE_FILES.join(', ')}, 1 s scrape and evaluation`);
+    console.log(`Prometheus ${prom.url}, rule files ${RULE_FILES.join(', ')}, ${interval} scrape and evaluation, ${warmup} s warm-up`);
     await prom.waitFor(async () => (await prom.query(RECOMMENDATION_QUERY)).length === 6 && (await prom.query('ai:node_cpu_utilisation:max_rate2m')).length === 1, {
       timeoutMs: 30_000,
       what: 'the recommendation',
     });
+
+    await sleep(warmup * 1000);
 
     // Phase 1: one host; group metrics every second for a minute, nothing else querying Prometheus.
     const loadBefore = loadavg();
@@ -188,6 +233,8 @@ async function main() {
       parseGroupMetrics(await prom.metrics(), one, sumsOne);
       await sleep(1000);
     }
+
+    const activeAlerts = (await prom.query('ALERTS')).map((a) => `${a.metric.alertname} (${a.metric.alertstate})`);
 
     // Phase 2: the client's cost of one recommendation, interleaved in rotating order: the documented
     // query for one pair and the design note's 13 queries, with the design note's client (fetch) and
@@ -245,6 +292,7 @@ async function main() {
       return { total: median(sums), slowest, samples };
     };
     const a1 = table(`Rule groups, 1 host (median over ${seconds} s; load average ${loadBefore}):`, one, sumsOne);
+    console.log(`  active alerts: ${activeAlerts.length ? activeAlerts.join(', ') : 'none'}`);
     const aN = table(`Rule groups, ${hosts} hosts (median over 20 s):`, many, sumsMany);
     console.log(`  rule evaluation failures: ${evalFailures}; load average now ${loadavg()} (${os.cpus().length} CPUs)`);
 
