@@ -197,6 +197,7 @@ async function main() {
   const seconds = arg('seconds', 60);
   const warmup = arg('warmup', 300);
   const interval = `${arg('interval', 1)}s`;
+  const readyTimeoutMs = 30_000 + 4 * arg('interval', 1) * 1000; // two scrapes for the CPU rate, then an evaluation
   const hostExporters: { address: string; close(): Promise<void> }[] = [await startNodeExporter()];
   const services = await startServices();
   const scrapeConfigs = (n: number) => [
@@ -219,7 +220,7 @@ async function main() {
   try {
     console.log(`Prometheus ${prom.url}, rule files ${RULE_FILES.join(', ')}, ${interval} scrape and evaluation, ${warmup} s warm-up`);
     await prom.waitFor(async () => (await prom.query(RECOMMENDATION_QUERY)).length === 6 && (await prom.query('ai:node_cpu_utilisation:max_rate2m')).length === 1, {
-      timeoutMs: 30_000,
+      timeoutMs: readyTimeoutMs,
       what: 'the recommendation',
     });
 
@@ -263,7 +264,7 @@ async function main() {
     for (let i = 1; i < hosts; i++) hostExporters.push(await startHost());
     await prom.restart({ scrapeConfigs: scrapeConfigs(hosts) });
     await prom.waitFor(async () => (await prom.query('count(up{job="node"} == 1)'))[0]?.value === hosts, {
-      timeoutMs: 30_000,
+      timeoutMs: readyTimeoutMs,
       what: `${hosts} hosts up`,
     });
     await sleep(3000);
