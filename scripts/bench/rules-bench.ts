@@ -22,7 +22,7 @@
  *
  * Goals (issue 2): single query >= 15x cheaper; evaluation < 5 ms median; bounded samples.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -32,6 +32,8 @@ import {
   startPrometheus,
   startTestExporter,
 } from '../../test/support/prometheus';
+import { freePort } from '../../test/support/free-port';
+import { waitForHttp } from '../stack/processes';
 
 const RULE_FILES = ['rules/ai-dispatcher.rules.yml', 'rules/ai-dispatcher.alerts.yml'];
 
@@ -73,23 +75,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** This machine's node exporter, on a free port. */
 async function startNodeExporter(): Promise<{ address: string; close(): Promise<void> }> {
-  const probe = await startTestExporter();
-  const address = probe.address; // a port that was free a moment ago
-  await probe.close();
-  const child: ChildProcess = spawn('prometheus-node-exporter', [`--web.listen-address=${address}`], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', () => undefined);
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://${address}/metrics`)).ok) return { address, close: async () => void (child.kill(), await exited) };
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || child.signalCode !== null) break;
-    await sleep(100);
+  const address = `127.0.0.1:${await freePort()}`;
+  const child = spawn('prometheus-node-exporter', [`--web.listen-address=${address}`], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.once('error', () => undefined); // not installed: the wait below fails and says so
+  try {
+    await waitForHttp(`http://${address}/metrics`, { timeoutMs: 10_000 });
+  } catch (err) {
+    child.kill();
+    throw new Error(`prometheus-node-exporter did not start (install it with scripts/install-deps.sh): ${(err as Error).message}`);
   }
-  child.kill();
-  throw new Error('prometheus-node-exporter did not start (install it with scripts/install-deps.sh)');
+  return { address, close: async () => void (child.kill(), await exited) };
 }
 
 /** A stand-in host for phase 3, like node exporter's: 4 CPUs with all modes, memory, load, filesystem. */

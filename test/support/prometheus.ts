@@ -57,7 +57,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /**
  * The documented client query (README, section "The model recommendation"): one row per
  * (complexity, task_type) with model, priority, timeout_seconds, temperature and num_predict, also
- * right after a Prometheus restart (it keeps only the rows of the newest evaluation).
+ * right after a Prometheus restart (per pair it keeps the row recorded last; the value is when).
  */
 export const RECOMMENDATION_QUERY = 'topk by (complexity, task_type) (1, timestamp(ai:recommended_model_options))';
 const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';

@@ -1,13 +1,13 @@
 import type { ReceiverMetrics } from '../metrics';
 import { DockerUnavailableError, type ContainerRef, type DockerController } from './controller';
 
+/** The label values of ai_dispatcher_docker_errors_total{operation}: one per DockerController method. */
+export type DockerOperation = keyof DockerController;
+
 /**
  * Wraps a DockerController so that every call updates ai_dispatcher_docker_up (did the engine answer?)
  * and ai_dispatcher_docker_errors_total{operation}.
  */
-/** The label values of ai_dispatcher_docker_errors_total{operation}: one per DockerController method. */
-export type DockerOperation = keyof DockerController;
-
 export function instrumentDocker(inner: DockerController, metrics: ReceiverMetrics): DockerController {
   const call = async <T>(operation: DockerOperation, run: () => Promise<T>): Promise<T> => {
     try {
