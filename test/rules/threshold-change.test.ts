@@ -22,7 +22,8 @@ function unitTest(priority: string): string {
     rule_files: ['rules.yml'],
     evaluation_interval: '15s',
     group_eval_order: [
-      'ai-dispatcher-inputs',
+      'ai-dispatcher-host-inputs',
+      'ai-dispatcher-service-inputs',
       'ai-dispatcher-recommendation',
     ],
     tests: [
