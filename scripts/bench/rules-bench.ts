@@ -192,8 +192,9 @@ async function main() {
   const hosts = arg('hosts', 20);
   const seconds = arg('seconds', 60);
   const warmup = arg('warmup', 300);
-  const interval = `${arg('interval', 1)}s`;
-  const readyTimeoutMs = 30_000 + 4 * arg('interval', 1) * 1000; // two scrapes for the CPU rate, then an evaluation
+  const intervalSeconds = arg('interval', 1);
+  const interval = `${intervalSeconds}s`;
+  const readyTimeoutMs = 30_000 + 4 * intervalSeconds * 1000; // two scrapes for the CPU rate, then an evaluation
   const hostExporters: { address: string; close(): Promise<void> }[] = [await startNodeExporter()];
   const services = await startServices();
   const scrapeConfigs = (n: number) => [
