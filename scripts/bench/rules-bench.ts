@@ -88,7 +88,7 @@ async function startNodeExporter(): Promise<{ address: string; close(): Promise<
   return { address, close: async () => void (child.kill(), await exited) };
 }
 
-/** A stand-in host for phase 3, like node exporter's: 4 CPUs with all modes, memory, load, filesystem. */
+/** A stand-in host for phase 3, like node exporter's: 4 CPUs with all modes, clock, memory, load, filesystem. */
 async function startHost(): Promise<TestExporter> {
   const e = await startTestExporter();
   const start = Date.now();
@@ -98,6 +98,7 @@ async function startHost(): Promise<TestExporter> {
     const t = 100_000 + (Date.now() - start) / 1000;
     for (let cpu = 0; cpu < 4; cpu++)
       for (const mode of modes) e.set('node_cpu_seconds_total', t * (share[mode] ?? 0) + 1, { cpu: String(cpu), mode }, 'counter');
+    e.set('node_time_seconds', Date.now() / 1000);
     e.set('node_memory_MemAvailable_bytes', 6 * 2 ** 30 + Math.random() * 2 ** 20);
     e.set('node_memory_MemTotal_bytes', 16 * 2 ** 30);
     e.set('node_load1', 1 + Math.random());

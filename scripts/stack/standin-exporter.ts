@@ -8,7 +8,7 @@
  *   GET  /metrics/ollama    ollama_requests_queued, ollama_requests_total{model}, ollama_request_duration_seconds
  *   GET  /metrics/n8n       n8n_scaling_mode_queue_jobs_waiting, n8n_scaling_mode_queue_jobs_active
  *   GET  /metrics/cadvisor  container_memory_working_set_bytes{name="ollama"} (see ollama-url below)
- *   GET  /metrics/node      node_memory_*, node_load1, node_cpu_seconds_total (the stack uses the real node exporter)
+ *   GET  /metrics/node      node_memory_*, node_load1, node_time_seconds, node_cpu_seconds_total (the stack uses the real node exporter)
  *   GET  /values            the current values (JSON)
  *   POST /values            change some of them: curl -d '{"n8n_queue_jobs_waiting": 2}' URL/values
  *
@@ -162,6 +162,9 @@ export class StandInState {
       '# HELP node_load1 1m load average (stand-in).',
       '# TYPE node_load1 gauge',
       `node_load1 ${v.node_load1}`,
+      '# HELP node_time_seconds System time in seconds since epoch (stand-in).',
+      '# TYPE node_time_seconds gauge',
+      `node_time_seconds ${this.last}`,
       '# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode (stand-in).',
       '# TYPE node_cpu_seconds_total counter',
     ];

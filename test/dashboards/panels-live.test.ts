@@ -43,6 +43,7 @@ function startInputs(): void {
       exporters.node.set('node_cpu_seconds_total', 100 + seconds() * 0.8, { cpu, mode: 'idle' }, 'counter');
       exporters.node.set('node_cpu_seconds_total', 100 + seconds() * 0.2, { cpu, mode: 'user' }, 'counter');
     }
+    exporters.node.set('node_time_seconds', Date.now() / 1000);
   });
   // Ollama: queue of 1, phi3:mini serving 2 requests/s of 1.5 s, 5 % failing; qwen2.5:7b 0.5/s of 6 s.
   exporters.ollama.set('ollama_requests_queued', 1);

@@ -52,7 +52,7 @@ interface Answer {
   numPredict: string;
 }
 
-/** A node exporter stand-in: memory, load, and CPU counters that advance with the wall clock. */
+/** A node exporter stand-in: memory, load, the host's clock, and CPU counters that advance with it. */
 function simulateHost(exporter: TestExporter, state: { memory: number; load: number; idleShare: number }) {
   const cpu = { idle: 1000, user: 1000, at: Date.now() };
   exporter.onScrape(() => {
@@ -63,6 +63,7 @@ function simulateHost(exporter: TestExporter, state: { memory: number; load: num
     cpu.user += elapsed * (1 - state.idleShare);
     exporter.set('node_cpu_seconds_total', cpu.idle, { cpu: '0', mode: 'idle' }, 'counter');
     exporter.set('node_cpu_seconds_total', cpu.user, { cpu: '0', mode: 'user' }, 'counter');
+    exporter.set('node_time_seconds', now / 1000);
     exporter.set('node_memory_MemAvailable_bytes', state.memory);
     exporter.set('node_load1', state.load);
   });

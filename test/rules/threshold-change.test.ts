@@ -35,6 +35,7 @@ function unitTest(priority: string): string {
           { series: 'node_load1{job="node", instance="h:9100"}', values: '3.5x20' },
           { series: 'node_cpu_seconds_total{job="node", instance="h:9100", cpu="0", mode="idle"}', values: '0+7.5x20' },
           { series: 'node_cpu_seconds_total{job="node", instance="h:9100", cpu="0", mode="user"}', values: '0+7.5x20' },
+          { series: 'node_time_seconds{job="node", instance="h:9100"}', values: '1700000000+15x20' },
         ],
         promql_expr_test: [
           {

@@ -57,7 +57,7 @@ describe('stand-in exporter', () => {
     expect((await fetch(`${url}/values`, { method: 'POST', body: '[1]' })).status).toBe(400);
   });
 
-  it('integrates the request rate into ollama_requests_total and the CPU ratio into node_cpu_seconds_total', async () => {
+  it('integrates the request rate into ollama_requests_total and the CPU ratio into node_cpu_seconds_total, along the host clock node_time_seconds', async () => {
     await fetch(`${url}/values`, { method: 'POST', body: JSON.stringify({ ollama_requests_per_second: 2, ollama_request_duration_seconds: 3, node_cpu_busy_ratio: 0.25, node_cpus: 2 }) });
     const before = await (await fetch(`${url}/metrics/ollama`)).text();
     const node0 = await (await fetch(`${url}/metrics/node`)).text();
@@ -67,6 +67,7 @@ describe('stand-in exporter', () => {
     const d = (a: string, b: string, s: string) => sample(b, s)! - sample(a, s)!;
     expect(d(before, after, 'ollama_requests_total{model="stand-in"}')).toBeCloseTo(20);
     expect(d(before, after, 'ollama_request_duration_seconds_sum{model="stand-in"}')).toBeCloseTo(60);
+    expect(d(node0, node1, 'node_time_seconds')).toBeCloseTo(10);
     expect(d(node0, node1, 'node_cpu_seconds_total{cpu="1",mode="idle"}')).toBeCloseTo(7.5);
     expect(d(node0, node1, 'node_cpu_seconds_total{cpu="1",mode="user"}')).toBeCloseTo(2.5);
   });
