@@ -7,7 +7,8 @@
  *   2. a client's cost of one recommendation: the documented query for one (complexity, task_type)
  *      pair against the design note's 13 sequential queries, interleaved, as median latencies and
  *      their ratio (1 host);
- *   3. the same group metrics with HOSTS hosts: the samples must not grow with the hosts.
+ *   3. the same group metrics with HOSTS hosts, after the same warm-up: the samples must not grow with
+ *      the hosts.
  *
  * The 1 host is this machine's real node exporter (Debian's prometheus-node-exporter, installed by
  * scripts/install-deps.sh); the other hosts of phase 3, Ollama, cAdvisor, n8n and the receiver are
@@ -258,17 +259,18 @@ async function main() {
       await sleep(20);
     }
 
-    // Phase 3: HOSTS hosts; 20 s of group metrics.
+    // Phase 3: HOSTS hosts, after the same warm-up as phase 1 (the new hosts' lookback and 2 min CPU
+    // windows full, as in a Prometheus that has scraped them for a while); group metrics as in phase 1.
     for (let i = 1; i < hosts; i++) hostExporters.push(await startHost());
     await prom.restart({ scrapeConfigs: scrapeConfigs(hosts) });
     await prom.waitFor(async () => (await prom.query('count(up{job="node"} == 1)'))[0]?.value === hosts, {
       timeoutMs: readyTimeoutMs,
       what: `${hosts} hosts up`,
     });
-    await sleep(3000);
+    await sleep(warmup * 1000);
     const many = new Map<string, GroupStats>();
     const sumsMany: number[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < seconds; i++) {
       parseGroupMetrics(await prom.metrics(), many, sumsMany);
       await sleep(1000);
     }
@@ -292,7 +294,7 @@ async function main() {
     };
     const a1 = table(`Rule groups, 1 host (median over ${seconds} s; load average ${loadBefore}):`, one, sumsOne);
     console.log(`  active alerts: ${activeAlerts.length ? activeAlerts.join(', ') : 'none'}`);
-    const aN = table(`Rule groups, ${hosts} hosts (median over 20 s):`, many, sumsMany);
+    const aN = table(`Rule groups, ${hosts} hosts (median over ${seconds} s after ${warmup} s):`, many, sumsMany);
     console.log(`  rule evaluation failures: ${evalFailures}; load average now ${loadavg()} (${os.cpus().length} CPUs)`);
 
     const m = (name: string) => median(runs[name]);
