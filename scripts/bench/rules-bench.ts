@@ -96,10 +96,11 @@ async function startHost(): Promise<TestExporter> {
   const modes = ['idle', 'user', 'system', 'iowait', 'irq', 'softirq', 'nice', 'steal'];
   const share: Record<string, number> = { idle: 0.7, user: 0.2, system: 0.06, iowait: 0.04 };
   e.onScrape(() => {
-    const t = 100_000 + (Date.now() - start) / 1000;
+    const now = Date.now();
+    const t = 100_000 + (now - start) / 1000;
     for (let cpu = 0; cpu < 4; cpu++)
       for (const mode of modes) e.set('node_cpu_seconds_total', t * (share[mode] ?? 0) + 1, { cpu: String(cpu), mode }, 'counter');
-    e.set('node_time_seconds', Date.now() / 1000);
+    e.set('node_time_seconds', now / 1000);
     e.set('node_memory_MemAvailable_bytes', 6 * 2 ** 30 + Math.random() * 2 ** 20);
     e.set('node_memory_MemTotal_bytes', 16 * 2 ** 30);
     e.set('node_load1', 1 + Math.random());

@@ -39,11 +39,12 @@ function startInputs(): void {
   exporters.node.set('node_memory_MemTotal_bytes', 16 * GiB);
   exporters.node.set('node_load1', 1);
   exporters.node.onScrape(() => {
+    const s = seconds();
     for (const cpu of ['0', '1']) {
-      exporters.node.set('node_cpu_seconds_total', 100 + seconds() * 0.8, { cpu, mode: 'idle' }, 'counter');
-      exporters.node.set('node_cpu_seconds_total', 100 + seconds() * 0.2, { cpu, mode: 'user' }, 'counter');
+      exporters.node.set('node_cpu_seconds_total', 100 + s * 0.8, { cpu, mode: 'idle' }, 'counter');
+      exporters.node.set('node_cpu_seconds_total', 100 + s * 0.2, { cpu, mode: 'user' }, 'counter');
     }
-    exporters.node.set('node_time_seconds', Date.now() / 1000);
+    exporters.node.set('node_time_seconds', started / 1000 + s);
   });
   // Ollama: queue of 1, phi3:mini serving 2 requests/s of 1.5 s, 5 % failing; qwen2.5:7b 0.5/s of 6 s.
   exporters.ollama.set('ollama_requests_queued', 1);
