@@ -29,7 +29,7 @@ import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
 import { percentile, sendPaced } from './paced';
 
 const ROOT = path.resolve(__dirname, '../..');
-const FIXTURE = path.resolve(ROOT, '../shared/fixtures/alertmanager-0.25/PendingAIWorkflows-firing.json');
+const FIXTURE = path.resolve(ROOT, 'test/fixtures/alertmanager-0.25/PendingAIWorkflows-firing.json');
 const TOKEN = 'bench-token-0123456789abcdef';
 const WEBHOOK = '/webhook/alertmanager';
 

@@ -11,7 +11,7 @@ import { runCodeNode } from './code-node';
 
 const workflow = JSON.parse(readFileSync(WORKFLOW_FILE, 'utf8'));
 const node = (name: string) => workflow.nodes.find((n: any) => n.name === name);
-const fixtures = path.join(__dirname, '../../../shared/fixtures/prometheus-2.42');
+const fixtures = path.join(__dirname, '../fixtures/prometheus-2.42');
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(fixtures, name), 'utf8'));
 const task = (complexity: string, taskType: string) => ({ Task: [{ complexity, task_type: taskType, prompt: 'hello' }] });
 

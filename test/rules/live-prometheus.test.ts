@@ -19,8 +19,8 @@ import {
 
 const CLIENT_QUERY = RECOMMENDATION_QUERY;
 
-/** Real captures of `ai:recommended_model` from a Prometheus 2.42 (shared/, beside the repository). */
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/prometheus-2.42');
+/** Real captures of `ai:recommended_model` from a Prometheus 2.42 (test/fixtures/). */
+const FIXTURES = path.resolve(__dirname, '../fixtures/prometheus-2.42');
 const CONTRACT_QUERY =
   'ai:recommended_model and timestamp(ai:recommended_model) == scalar(max(timestamp(ai:recommended_model)))';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The byte-exact Alertmanager 0.25 captures in shared/, beside the repository (also in CI's clone). */
-export const ALERTMANAGER_FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/alertmanager-0.25');
+/** The byte-exact Alertmanager 0.25 captures (test/fixtures/README.md). */
+export const ALERTMANAGER_FIXTURES = path.resolve(__dirname, '../fixtures/alertmanager-0.25');
 
 export function fixtureNames(): string[] {
   return fs
