@@ -1,6 +1,6 @@
 /**
  * docker-compose.override.yml: valid per the Compose specification's JSON schema, and the security and
- * wiring points the README promises (socket proxy, non-root receiver, mounts, n8n metrics).
+ * wiring points receiver/README.md promises (socket proxy, non-root receiver, mounts, n8n metrics).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -211,9 +211,9 @@ describe('docker-compose.override.yml', () => {
   });
 });
 
-describe('the README snippet for prometheus.yml', () => {
+describe('the receiver README\'s snippet for prometheus.yml', () => {
   // The compose section's snippet (a list item: its lines carry the item's indentation).
-  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const readme = readFileSync(path.join(repoRoot, 'receiver', 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Adding it to a Docker Compose stack'));
   const match = /^( *)```yaml\n([\s\S]*?)^ *```/m.exec(section.slice(section.indexOf('prometheus.yml')));
   const block = match?.[2].split('\n').map((line) => line.slice(match[1].length)).join('\n');

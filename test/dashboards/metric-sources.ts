@@ -1,7 +1,7 @@
 /**
  * Where every series a dashboard may query comes from: recording rules in rules/*.yml, the exporter
- * inputs those rules read (the documented input selectors), the receiver's metrics in the README
- * table, and what Prometheus itself produces (ALERTS, up).
+ * inputs those rules read (the documented input selectors), the receiver's metrics in the metrics
+ * table of receiver/README.md, and what Prometheus itself produces (ALERTS, up).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,9 +57,9 @@ export function inputNames(): Set<string> {
   return inputs;
 }
 
-/** Receiver metrics from the README's contract table; a histogram gives _bucket, _sum and _count. */
+/** Receiver metrics from the metrics table of receiver/README.md; a histogram gives _bucket, _sum and _count. */
 export function receiverNames(): Set<string> {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(ROOT, 'receiver', 'README.md'), 'utf8');
   const names = new Set<string>();
   for (const match of readme.matchAll(/^\| `(ai_dispatcher_\w+)` \| (\w+)/gm)) {
     const [, name, type] = match;

@@ -50,9 +50,9 @@ describe('n8n workflow', () => {
     }
   });
 
-  it('uses the client query the rules bundle documents and tests live, as the README says', () => {
+  it('uses the client query the rules bundle documents and tests live, as scripts/README.md says', () => {
     expect(CLIENT_QUERY).toBe(RECOMMENDATION_QUERY);
-    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const readme = readFileSync(path.join(__dirname, '../../scripts/README.md'), 'utf8');
     expect(readme).toContain(`\`${CLIENT_QUERY}\``);
     expect(readme).toContain('scripts/n8n/ai-recommended-model.workflow.json');
   });

@@ -11,11 +11,11 @@ function samples(text: string, name: string): Array<{ labels: Record<string, str
   }));
 }
 
-/** The result values of ai_dispatcher_actions_total as the README's contract table lists them. */
+/** The result values of ai_dispatcher_actions_total as the metrics table of receiver/README.md lists them. */
 function readmeActionResults(): string[] {
-  const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  const readme = fs.readFileSync(path.resolve(__dirname, '../../receiver/README.md'), 'utf8');
   const row = /^\| `ai_dispatcher_actions_total` \|.*`result` \(([^)]*)\)/m.exec(readme);
-  if (!row) throw new Error('no ai_dispatcher_actions_total row in the README');
+  if (!row) throw new Error('no ai_dispatcher_actions_total row in receiver/README.md');
   return [...row[1].matchAll(/`(\w+)`/g)].map((m) => m[1]).sort();
 }
 

@@ -1,7 +1,7 @@
 /**
  * Static checks of the rules bundle: every expression parses as PromQL (lezer-promql, the grammar of
  * Prometheus's own UI), the monitoring-mixin conventions hold, every alert has a runbook section,
- * the lifecycle alerts carry the README contract's labels, and the model tables are complete.
+ * the lifecycle alerts carry the contract's labels (rules/README.md), and the model tables are complete.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,7 +43,8 @@ const alerts = allRules.filter((r) => r.rule.alert).map((r) => r.rule as Rule & 
 const ours = load(path.join(RULES_DIR, 'ai-dispatcher.rules.yml'));
 const ourAlerts = load(path.join(RULES_DIR, 'ai-dispatcher.alerts.yml'));
 const runbook = fs.readFileSync(path.join(RULES_DIR, 'runbook.md'), 'utf8');
-const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const rulesReadme = fs.readFileSync(path.join(RULES_DIR, 'README.md'), 'utf8');
+const receiverReadme = fs.readFileSync(path.join(ROOT, 'receiver', 'README.md'), 'utf8');
 
 /** Offsets of lezer's error nodes in the parse tree of `expr` (empty when it parses). */
 function parseErrors(expr: string): number[] {
@@ -136,7 +137,7 @@ describe('alerts', () => {
     expect(sections.sort()).toEqual([...names].sort());
   });
 
-  it('lifecycle alerts carry exactly the labels of the README contract', () => {
+  it('lifecycle alerts carry exactly the labels of the contract in rules/README.md', () => {
     const byName = new Map(alerts.map((a) => [a.alert, a]));
     expect(byName.get('PendingAIWorkflows')!.labels).toEqual({
       severity: 'info',
@@ -149,14 +150,14 @@ describe('alerts', () => {
       ai_dispatcher_target: 'ollama',
     });
     for (const label of ['ai_dispatcher_action', 'ai_dispatcher_target', 'severity']) {
-      expect(readme).toContain(`| \`${label}\` |`);
+      expect(rulesReadme).toContain(`| \`${label}\` |`);
     }
     const otherAlerts = alerts.filter((a) => !['PendingAIWorkflows', 'AIServicesIdleTooLong'].includes(a.alert));
     for (const a of otherAlerts) expect(a.labels?.ai_dispatcher_action).toBeUndefined();
   });
 
-  it('operational alerts use only receiver metrics that the README contract lists', () => {
-    const contractMetrics = new Set([...readme.matchAll(/^\| `(ai_dispatcher_[a-z_]+)` \|/gm)].map((m) => m[1]));
+  it('operational alerts use only receiver metrics that receiver/README.md lists', () => {
+    const contractMetrics = new Set([...receiverReadme.matchAll(/^\| `(ai_dispatcher_[a-z_]+)` \|/gm)].map((m) => m[1]));
     const used = ourAlerts.groups
       .flatMap((g) => g.rules)
       .flatMap((r) => [...r.expr.matchAll(/\b(ai_dispatcher_[a-z_]+)\b/g)].map((m) => m[1]));
@@ -213,8 +214,8 @@ describe('configuration tables', () => {
   });
 });
 
-describe('README rules section', () => {
-  const section = readme.slice(readme.indexOf('## The model recommendation and the alerts'));
+describe('rules/README.md', () => {
+  const section = rulesReadme;
 
   it('documents exactly the client query the live test runs', () => {
     expect(section).toContain(`\n${RECOMMENDATION_QUERY}\n`);

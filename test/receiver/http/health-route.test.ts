@@ -3,9 +3,9 @@ import path from 'node:path';
 import request from 'supertest';
 import { buildTestReceiver } from '../../support/receiver-app';
 
-/** Metric names from the README's contract table: the rules bundle alerts on them. */
+/** Metric names from the metrics table of receiver/README.md: the rules bundle alerts on them. */
 function contractMetricNames(): string[] {
-  const readme = fs.readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
+  const readme = fs.readFileSync(path.resolve(__dirname, '../../../receiver/README.md'), 'utf8');
   return [...readme.matchAll(/^\| `(ai_dispatcher_[a-z_]+)` \| (?:gauge|counter|histogram)/gm)].map((m) => m[1]);
 }
 
