@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 
-/** The receiver's metrics, named exactly as in the README's contract table. */
+/** The receiver's metrics, named exactly as in the metrics table of receiver/README.md. */
 export interface ReceiverMetrics {
   buildInfo: Gauge<'version' | 'node_version'>;
   webhookRequests: Counter<'outcome'>;

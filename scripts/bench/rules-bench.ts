@@ -5,14 +5,14 @@
  *   1. rule group evaluation time (prometheus_rule_group_last_duration_seconds, median over a minute)
  *      and samples per evaluation (prometheus_rule_group_last_evaluation_samples) with 1 scraped host;
  *   2. a client's cost of one recommendation: the documented query for one (complexity, task_type)
- *      pair against the design note's 13 sequential queries, interleaved, as median latencies and
- *      their ratio (1 host);
+ *      pair against the original design's 13 sequential queries (README.md, "Where it comes from"),
+ *      interleaved, as median latencies and their ratio (1 host);
  *   3. the same group metrics with HOSTS hosts, after the same warm-up: the samples must not grow with
  *      the hosts.
  *
  * The 1 host is this machine's real node exporter (Debian's prometheus-node-exporter, installed by
  * scripts/install-deps.sh); the other hosts of phase 3, Ollama, cAdvisor, n8n and the receiver are
- * stand-ins serving the series the rules and the design note read. The receiver stand-in is up and
+ * stand-ins serving the series the rules and the original design's queries read. The receiver stand-in is up and
  * reaches Docker, so no alert is active: the state of a healthy stack (an active alert adds the
  * expansion of its annotations to every evaluation).
  *
@@ -38,8 +38,8 @@ import { waitForHttp } from '../stack/processes';
 
 const RULE_FILES = ['rules/ai-dispatcher.rules.yml', 'rules/ai-dispatcher.alerts.yml'];
 
-/** The 13 PromQL queries the design note's selector sends per recommendation, in its order. */
-const DESIGN_NOTE_QUERIES = [
+/** The 13 PromQL queries the original design's client-side selector sends per recommendation, in its order. */
+const ORIGINAL_DESIGN_QUERIES = [
   'node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes * 100',
   '100 - (avg(rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)',
   'node_load1',
@@ -55,7 +55,7 @@ const DESIGN_NOTE_QUERIES = [
   'rate(container_network_receive_bytes_total{name="ollama"}[5m])',
 ];
 
-/** One recommendation, as a client asks for it (README's curl example): the documented query for one pair. */
+/** One recommendation, as a client asks for it (rules/README.md's curl example): the documented query for one pair. */
 const PAIR_QUERY = RECOMMENDATION_QUERY.replace(
   'timestamp(ai:recommended_model_options)',
   'timestamp(ai:recommended_model_options{complexity="high", task_type="analysis"})',
@@ -110,7 +110,7 @@ async function startHost(): Promise<TestExporter> {
   return e;
 }
 
-/** Ollama exporter, cAdvisor, n8n and receiver stand-ins with the series the rules and the design note read. */
+/** Ollama exporter, cAdvisor, n8n and receiver stand-ins with the series the rules and the original design's queries read. */
 async function startServices(): Promise<TestExporter> {
   const e = await startTestExporter();
   const start = Date.now();
@@ -165,7 +165,7 @@ function parseGroupMetrics(text: string, stats: Map<string, GroupStats>, sums: n
 
 type Client = (url: string) => Promise<string>;
 
-/** The design note's client: fetch (undici, keep-alive). */
+/** The original design's client: fetch (undici, keep-alive). */
 const viaFetch: Client = async (url) => (await fetch(url)).text();
 
 /** A leaner client: node:http with one keep-alive socket (much less per-request overhead than fetch). */
@@ -238,18 +238,18 @@ async function main() {
     const activeAlerts = (await prom.query('ALERTS')).map((a) => `${a.metric.alertname} (${a.metric.alertstate})`);
 
     // Phase 2: the client's cost of one recommendation, interleaved in rotating order: the documented
-    // query for one pair and the design note's 13 queries, with the design note's client (fetch) and
+    // query for one pair and the original design's 13 queries, with its client (fetch) and
     // with a leaner one (node:http); for information the query for all six pairs and an empty query
-    // (the floor of any request). One host, as in the design note's setup.
+    // (the floor of any request). One host, as in the original design's stack.
     const runs: Record<string, number[]> = {};
     const step = (name: string, client: Client, queries: string[]) => async () => {
       (runs[name] ??= []).push(await timed(client, prom.url, queries));
     };
     const steps = [
       step('pair/fetch', viaFetch, [PAIR_QUERY]),
-      step('13/fetch', viaFetch, DESIGN_NOTE_QUERIES),
+      step('13/fetch', viaFetch, ORIGINAL_DESIGN_QUERIES),
       step('pair/http', viaHttp, [PAIR_QUERY]),
-      step('13/http', viaHttp, DESIGN_NOTE_QUERIES),
+      step('13/http', viaHttp, ORIGINAL_DESIGN_QUERIES),
       step('all/fetch', viaFetch, [RECOMMENDATION_QUERY]),
       step('floor/fetch', viaFetch, ['vector(1)']),
       step('floor/http', viaHttp, ['vector(1)']),
@@ -302,9 +302,9 @@ async function main() {
     const ratioFetch = m('13/fetch') / m('pair/fetch');
     const ratioHttp = m('13/http') / m('pair/http');
     console.log(`\nClient cost of one recommendation (${runs['pair/fetch'].length} interleaved rounds, 1 host scraped), medians:`);
-    console.log(`  client                          fetch (design note)   node:http`);
+    console.log(`  client                          fetch (orig. design)  node:http`);
     console.log(`  documented query, one pair      ${m('pair/fetch').toFixed(2).padStart(8)} ms        ${m('pair/http').toFixed(2).padStart(8)} ms`);
-    console.log(`  design note's 13 queries        ${m('13/fetch').toFixed(2).padStart(8)} ms        ${m('13/http').toFixed(2).padStart(8)} ms`);
+    console.log(`  original design's 13 queries    ${m('13/fetch').toFixed(2).padStart(8)} ms        ${m('13/http').toFixed(2).padStart(8)} ms`);
     console.log(`  ratio (goal >= 15x)             ${ratioFetch.toFixed(1).padStart(8)} x         ${ratioHttp.toFixed(1).padStart(8)} x`);
     console.log(`  floor: empty query vector(1)    ${m('floor/fetch').toFixed(2).padStart(8)} ms        ${m('floor/http').toFixed(2).padStart(8)} ms`);
     console.log(`  documented query, all six pairs ${m('all/fetch').toFixed(2).padStart(8)} ms`);

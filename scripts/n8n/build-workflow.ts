@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The documented restart-proof client query (README section "rules"): per pair, the row recorded last. */
+/** The documented restart-proof client query (rules/README.md, "The client query"): per pair, the row recorded last. */
 export const CLIENT_QUERY = 'topk by (complexity, task_type) (1, timestamp(ai:recommended_model_options))';
 
 export const WORKFLOW_FILE = path.join(__dirname, 'ai-recommended-model.workflow.json');

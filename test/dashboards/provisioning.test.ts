@@ -74,7 +74,7 @@ const overrideExists = fs.existsSync(OVERRIDE_FILE);
   });
 
   test('the data source URL names a service of the stack the override extends', () => {
-    // The override extends the design note's stack, whose Prometheus service is "prometheus".
+    // The override extends a stack like the original design's (README.md), whose Prometheus service is "prometheus".
     expect(compose.services.prometheus).toBeDefined();
     expect(new URL(datasources.datasources[0].url).hostname).toBe('prometheus');
   });

@@ -17,7 +17,7 @@ export function fixtureBytes(name: string): Buffer {
 
 /**
  * The captures carry a prototype's labels (action, ai_lifecycle); this gives the same bytes with the
- * README contract's labels instead, so that a real capture drives a real action.
+ * contract's labels (rules/README.md) instead, so that a real capture drives a real action.
  */
 export function withContractLabels(body: Buffer | string, action: 'start' | 'stop', target = 'ollama'): string {
   const text = body.toString();

@@ -34,7 +34,7 @@
  *     stop()             SIGTERM, wait for exit (SIGKILL after 10 s); removes the temp dir unless the
  *                        caller supplied dataDir. Safe to call twice.
  *     logs()             the server log so far (for failure messages)
- * - RECOMMENDATION_QUERY: README's client query (ai:recommended_model_options, one row per pair)
+ * - RECOMMENDATION_QUERY: the client query of rules/README.md (ai:recommended_model_options, one row per pair)
  * - waitUntil(check, options): the polling of waitFor() without a server
  * - startTestExporter({ port? }) -> TestExporter (HTTP /metrics on 127.0.0.1, its own prom-client Registry)
  *     address ('127.0.0.1:PORT'), url
@@ -55,7 +55,7 @@ import { freePort } from './free-port';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /**
- * The documented client query (README, section "The model recommendation"): one row per
+ * The documented client query (rules/README.md, "The client query"): one row per
  * (complexity, task_type) with model, priority, timeout_seconds, temperature and num_predict, also
  * right after a Prometheus restart (per pair it keeps the row recorded last; the value is when).
  */

@@ -8,6 +8,6 @@ export type ActionOrigin = 'alert' | 'manual' | 'wake';
 
 export const LIFECYCLE_ALERTS = ['PendingAIWorkflows', 'AIServicesIdleTooLong'] as const;
 
-/** Alert labels of the contract in the README. */
+/** Alert labels of the contract (rules/README.md). */
 export const ACTION_LABEL = 'ai_dispatcher_action';
 export const TARGET_LABEL = 'ai_dispatcher_target';

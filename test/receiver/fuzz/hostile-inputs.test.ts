@@ -2,7 +2,7 @@
  * 500 generated hostile inputs (scripts/bench/hostile-inputs.ts, fixed seed) against the built receiver on a
  * private dockerd: only 4xx (or no answer to a body the client abandoned), no action, no secret in the logs,
  * and the receiver still acts on a valid notification afterwards. The 10,000-input run is
- * `npx tsx scripts/bench/receiver-fuzz.ts` (numbers in the README's reliability table).
+ * `npx tsx scripts/bench/receiver-fuzz.ts` (results in scripts/bench/README.md).
  */
 import { runFuzzSession, type FuzzReport } from '../../../scripts/bench/receiver-fuzz';
 

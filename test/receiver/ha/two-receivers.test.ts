@@ -1,6 +1,6 @@
 /**
  * Two receivers (for availability) against the same real dockerd, each with its own state and metrics.
- * The model (README, section "Reliability"): Docker's state is the single source of truth and every action
+ * The model (receiver/README.md, "Reliability"): Docker's state is the single source of truth and every action
  * is an idempotent ensure, so the same notification at both acts once on the engine; the minimum running
  * time is measured from Docker's StartedAt, which both read, so one receiver cannot stop what the other has
  * just started: a stop/start tug of war is bounded by min_running_seconds, and the start wins at the end.
