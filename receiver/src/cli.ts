@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from './config/load';
 import { socketProxyAllowlist } from './docker/socket-proxy-allowlist';
 import { packageVersion, runReceiver } from './main';
+import { runGatewayCli } from './gateway/gateway-cli';
 import { runReportCli } from './report/report-cli';
 
 const USAGE = `Usage: ai-dispatcher receiver --config FILE [--listen HOST:PORT] [--dry-run]
@@ -10,6 +11,7 @@ const USAGE = `Usage: ai-dispatcher receiver --config FILE [--listen HOST:PORT] 
 
 Runs the Alertmanager webhook receiver that starts and stops the configured AI containers.
 (ai-dispatcher report --help: the savings and tuning report read from Prometheus.)
+(ai-dispatcher gateway --help: the Ollama gateway, a proxy with a queue, metrics and wake on request.)
   --config FILE         YAML configuration (see receiver/config.example.yml)
   --listen HOST:PORT    bind address; overrides the file's "listen"
   --dry-run             log and count what would be done; never start or stop anything
@@ -49,6 +51,7 @@ export function parseCli(argv: string[]): CliCommand | 'help' | 'version' {
 
 async function cli(argv: string[]): Promise<number> {
   if (argv[0] === 'report') return runReportCli(argv.slice(1));
+  if (argv[0] === 'gateway') return runGatewayCli(argv.slice(1));
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(argv);

@@ -1,0 +1,43 @@
+/**
+ * The statistics Ollama puts at the end of a finished generation, read from the last bytes of the answer
+ * (the body passes through untouched; nothing is parsed but this tail). Native API: the final object's
+ * load_duration (ns), prompt_eval_count, eval_count. /v1: usage.prompt_tokens and completion_tokens
+ * (a streamed /v1 answer has them only with stream_options.include_usage).
+ * Keys are matched with their quotes; inside a JSON string a quote is escaped, so generated text that
+ * spells `"eval_count":9` cannot be mistaken for the field.
+ */
+const TAIL_BYTES = 8192;
+
+export interface GenerationStats {
+  loadSeconds?: number;
+  promptTokens?: number;
+  generatedTokens?: number;
+}
+
+export class AnswerTail {
+  private tail: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): void {
+    if (chunk.length >= TAIL_BYTES) this.tail = chunk.subarray(chunk.length - TAIL_BYTES);
+    else if (this.tail.length + chunk.length <= TAIL_BYTES) this.tail = Buffer.concat([this.tail, chunk]);
+    else this.tail = Buffer.concat([this.tail.subarray(this.tail.length + chunk.length - TAIL_BYTES), chunk]);
+  }
+
+  stats(): GenerationStats {
+    const text = this.tail.toString('latin1');
+    const load = lastNumber(text, 'load_duration');
+    return {
+      loadSeconds: load === undefined ? undefined : load / 1e9,
+      promptTokens: lastNumber(text, 'prompt_eval_count') ?? lastNumber(text, 'prompt_tokens'),
+      generatedTokens: lastNumber(text, 'eval_count') ?? lastNumber(text, 'completion_tokens'),
+    };
+  }
+}
+
+function lastNumber(text: string, key: string): number | undefined {
+  const needle = `"${key}":`;
+  const at = text.lastIndexOf(needle);
+  if (at === -1) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(at + needle.length, at + needle.length + 40));
+  return m ? Number(m[1]) : undefined;
+}
