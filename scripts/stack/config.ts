@@ -75,15 +75,24 @@ export function alertmanagerConfig(o: AlertmanagerOptions, root = repoRoot): str
   return yaml.dump(config, { lineWidth: -1 });
 }
 
-export interface ReceiverOptions {
+/** The receiver's periods: anti-flapping guards, refresh, and how long a delivery counts as a duplicate. */
+export interface ReceiverPeriods {
+  minRunningSeconds: number;
+  cooldownSeconds: number;
+  refreshIntervalSeconds: number;
+  /** webhook.dedupe_window_seconds; undefined: the receiver's default (120 s). */
+  dedupeWindowSeconds?: number;
+}
+
+/** The receiver's defaults, and the fast mode's short periods so that a demo loop completes in seconds. */
+export const NORMAL_RECEIVER_PERIODS: ReceiverPeriods = { minRunningSeconds: 600, cooldownSeconds: 60, refreshIntervalSeconds: 15 };
+export const FAST_RECEIVER_PERIODS: ReceiverPeriods = { minRunningSeconds: 5, cooldownSeconds: 1, refreshIntervalSeconds: 1, dedupeWindowSeconds: 5 };
+
+export interface ReceiverOptions extends ReceiverPeriods {
   listen: string;
   dockerHost?: string;
   container: string;
   readinessUrl: string;
-  /** Anti-flapping guards; short in the fast mode so that a demo loop completes in seconds. */
-  minRunningSeconds: number;
-  cooldownSeconds: number;
-  refreshIntervalSeconds: number;
 }
 
 export function receiverConfig(o: ReceiverOptions): string {
@@ -91,6 +100,7 @@ export function receiverConfig(o: ReceiverOptions): string {
     listen: o.listen,
     ...(o.dockerHost ? { docker: { host: o.dockerHost } } : {}),
     refresh_interval_seconds: o.refreshIntervalSeconds,
+    ...(o.dedupeWindowSeconds !== undefined ? { webhook: { dedupe_window_seconds: o.dedupeWindowSeconds } } : {}),
     targets: {
       ollama: {
         members: [{ container: o.container }],

@@ -22,7 +22,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FAST_TIMINGS, NORMAL_TIMINGS, alertmanagerConfig, prometheusConfig, receiverConfig, repoRoot, ruleFilesIn, type Timings } from './config';
+import { FAST_RECEIVER_PERIODS, FAST_TIMINGS, NORMAL_RECEIVER_PERIODS, NORMAL_TIMINGS, alertmanagerConfig, prometheusConfig, receiverConfig, repoRoot, ruleFilesIn, type Timings } from './config';
 import { configuredDockerHost, dockerClient, ensureStandInContainer, reachable, startPrivateDockerd } from './docker';
 import { isOurs, logFile, pickPort, readPidRecords, spawnDetached, stopRecords, tail, waitForHttp, type PidRecord } from './processes';
 import { fetchRecommendation, formatRecommendation } from './recommendation';
@@ -143,7 +143,7 @@ export async function up(o: UpOptions): Promise<StackState> {
     const receiverFile = path.join(dir, 'receiver.yml');
     fs.writeFileSync(receiverFile, receiverConfig({
       listen: `127.0.0.1:${receiverPort}`, dockerHost, container: o.container, readinessUrl: `${ollamaUrl}/api/tags`,
-      minRunningSeconds: o.fast ? 5 : 600, cooldownSeconds: o.fast ? 1 : 60, refreshIntervalSeconds: o.fast ? 1 : 15,
+      ...(o.fast ? FAST_RECEIVER_PERIODS : NORMAL_RECEIVER_PERIODS),
     }));
     const receiver = spawnDetached(dir, 'receiver', process.execPath, [
       ...RECEIVER_NODE_FLAGS, path.join(repoRoot, 'dist/receiver/src/cli.js'), 'receiver', '--config', receiverFile, ...(dockerHost ? [] : ['--dry-run']),

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { parseConfig } from '../../receiver/src/config/load';
-import { FAST_TIMINGS, alertmanagerConfig, prometheusConfig, receiverConfig, ruleFilesIn } from '../../scripts/stack/config';
+import { FAST_RECEIVER_PERIODS, FAST_TIMINGS, NORMAL_RECEIVER_PERIODS, alertmanagerConfig, prometheusConfig, receiverConfig, ruleFilesIn } from '../../scripts/stack/config';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-config-')); });
@@ -57,5 +57,16 @@ describe('stack configs', () => {
     expect(config.docker.host).toBe('unix:///tmp/d/docker.sock');
     expect(config.targets.get('ollama')?.members).toEqual([{ kind: 'container', name: 'stand-in' }]);
     expect(config.auth.disabled).toBe(false);
+  });
+
+  it('receiver in the fast (demo) mode: every period short, the duplicate window too', () => {
+    const base = { listen: '127.0.0.1:9095', container: 'stand-in', readinessUrl: 'http://127.0.0.1:11434/api/tags' };
+    const fast = parseConfig(receiverConfig({ ...base, ...FAST_RECEIVER_PERIODS }));
+    expect(fast.webhook.dedupeWindowSeconds).toBe(5);
+    expect(fast.targets.get('ollama')).toMatchObject({ minRunningSeconds: 5, cooldownSeconds: 1 });
+    expect(fast.refreshIntervalSeconds).toBe(1);
+    const normal = parseConfig(receiverConfig({ ...base, ...NORMAL_RECEIVER_PERIODS }));
+    expect(normal.webhook.dedupeWindowSeconds).toBe(120);
+    expect(normal.targets.get('ollama')).toMatchObject({ minRunningSeconds: 600, cooldownSeconds: 60 });
   });
 });

@@ -97,7 +97,14 @@ export function webhookHandlers(ctx: AppContext): Array<RequestHandler | ErrorRe
     try {
       for (const intent of fresh) {
         const submitted = ctx.manager.submit(intent.target, intent.action, { origin: 'alert' });
-        ctx.dedupe.remember(intent.dedupeKey, intent.target, now);
+        // Remembered as done only while it is not suppressed: a stop held back by the minimum running time or
+        // the cooldown must act on the first delivery after the guard, not after the dedupe window.
+        if (submitted.disposition !== 'suppressed') {
+          ctx.dedupe.remember(intent.dedupeKey, intent.target, now);
+          void submitted.outcome.then((outcome) => {
+            if (outcome.result === 'suppressed') ctx.dedupe.forget(intent.dedupeKey);
+          });
+        }
         actions.push({ target: intent.target, action: intent.action, disposition: submitted.disposition, reason: submitted.reason });
       }
     } catch (err) {

@@ -340,7 +340,7 @@ export class TargetManager {
     if (!job.force) {
       const timing = decideTiming('stop', rt.history, config, this.o.clock.now());
       if (timing.kind === 'suppress') {
-        return { result: 'suppressed', reason: `${timing.reason} (${seconds(timing.remainingMs)} s left)` };
+        return { result: 'suppressed', reason: `${timing.reason} (${secondsLeft(timing.remainingMs)} s left)` };
       }
     }
     if (this.o.dryRun) return { result: 'dry_run', reason: 'would stop' };
@@ -503,6 +503,11 @@ function errorMessage(err: unknown): string {
 
 function seconds(ms: number): number {
   return Math.round(ms / 100) / 10;
+}
+
+/** Rounded up to 0.1 s: a guard that has not ended never reads "0 s left". */
+function secondsLeft(ms: number): number {
+  return Math.ceil(ms / 100) / 10;
 }
 
 function readinessTimeout(config: TargetConfig): number {

@@ -13,7 +13,10 @@ export type TimingDecision =
   | { kind: 'go' }
   /** A start inside the cooldown waits for it to end: pending work must not be stranded. */
   | { kind: 'wait'; ms: number }
-  /** A stop inside the cooldown or the minimum running time is dropped; the idle alert repeats. */
+  /**
+   * A stop inside the cooldown or the minimum running time is dropped; the idle alert repeats. remainingMs: until
+   * the stop may happen (the later end of the two guards, which reason names).
+   */
   | { kind: 'suppress'; reason: 'cooldown' | 'min_running_time'; remainingMs: number };
 
 type Timing = Pick<TargetConfig, 'cooldownSeconds' | 'minRunningSeconds'>;
@@ -25,9 +28,10 @@ export function decideTiming(action: LifecycleAction, history: TransitionHistory
     return cooldownLeft > 0 ? { kind: 'wait', ms: cooldownLeft } : { kind: 'go' };
   }
   const minRunningLeft = minRunningRemainingMs(history, timing, now);
-  if (minRunningLeft > 0) return { kind: 'suppress', reason: 'min_running_time', remainingMs: minRunningLeft };
-  if (cooldownLeft > 0) return { kind: 'suppress', reason: 'cooldown', remainingMs: cooldownLeft };
-  return { kind: 'go' };
+  if (minRunningLeft <= 0 && cooldownLeft <= 0) return { kind: 'go' };
+  return minRunningLeft >= cooldownLeft
+    ? { kind: 'suppress', reason: 'min_running_time', remainingMs: minRunningLeft }
+    : { kind: 'suppress', reason: 'cooldown', remainingMs: cooldownLeft };
 }
 
 export function cooldownRemainingMs(history: TransitionHistory, timing: Timing, now: number): number {

@@ -28,6 +28,11 @@ export class DedupeWindow {
     }
   }
 
+  /** An action that was not done (suppressed by a guard): the next delivery of the same alert must act again. */
+  forget(key: string): void {
+    this.seen.delete(key);
+  }
+
   /** After a failed action the next delivery of the same alert must act again. */
   forgetTarget(target: string): void {
     for (const [key, entry] of this.seen) if (entry.target === target) this.seen.delete(key);

@@ -53,6 +53,50 @@ describe('no flapping', () => {
     expect(docker.isRunning('ollama')).toBe(false);
   });
 
+  test('a suppressed stop is not remembered as done: the first repeat of the same alert after the guard acts', async () => {
+    const { r, docker, clock, hook } = setup();
+    const manual = clock as ManualClock;
+    await hook(startBody());
+    await settled(r);
+    manual.advance(590_000);
+    // Alertmanager's repeats carry the same fingerprint and startsAt: within dedupe_window_seconds (120 s) they
+    // would be dropped as duplicates if the suppressed stop had been remembered.
+    expect((await hook(stopBody())).body.actions).toEqual([{ target: 'ollama', action: 'stop', disposition: 'queued' }]);
+    await settled(r);
+    expect(docker.isRunning('ollama')).toBe(true);
+    expect(r.manager.view('ollama').lastAction).toMatchObject({ result: 'suppressed', reason: 'min_running_time (10 s left)' });
+    manual.advance(5_000);
+    const early = await hook(stopBody());
+    expect(early.body.duplicates).toBe(0);
+    await settled(r);
+    expect(docker.isRunning('ollama')).toBe(true);
+    expect(r.manager.view('ollama').lastAction).toMatchObject({ result: 'suppressed', reason: 'min_running_time (5 s left)' });
+    manual.advance(5_000);
+    const repeat = await hook(stopBody());
+    expect(repeat.body).toMatchObject({ duplicates: 0, actions: [{ target: 'ollama', action: 'stop', disposition: 'queued' }] });
+    await settled(r);
+    expect(docker.isRunning('ollama')).toBe(false);
+    // Done now: the next repeat is a duplicate.
+    expect((await hook(stopBody())).body.duplicates).toBe(1);
+  });
+
+  test('the remaining time of a suppressed stop is the time until the stop may happen, never "0 s left"', async () => {
+    const { r, clock, hook } = setup({ yaml: guarded().replace('min_running_seconds: 600', 'min_running_seconds: 30').replace('cooldown_seconds: 60', 'cooldown_seconds: 300') });
+    const manual = clock as ManualClock;
+    await hook(startBody());
+    await settled(r);
+    // Minimum running time left: 20 s; cooldown left: 290 s. The stop may happen in 290 s.
+    manual.advance(10_000);
+    await hook(stopBody());
+    await settled(r);
+    expect(r.manager.view('ollama').lastAction).toMatchObject({ result: 'suppressed', reason: 'cooldown (290 s left)' });
+    // 20 ms left: says so (rounded up), not "0 s left".
+    manual.advance(289_980);
+    await hook(stopBody());
+    await settled(r);
+    expect(r.manager.view('ollama').lastAction).toMatchObject({ result: 'suppressed', reason: 'cooldown (0.1 s left)' });
+  });
+
   test('an idle stop right after a transition is dropped while the cooldown lasts', async () => {
     const { r, docker, clock, hook } = setup({ yaml: guarded().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
     await hook(startBody());

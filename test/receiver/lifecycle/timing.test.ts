@@ -23,6 +23,12 @@ describe('decideTiming', () => {
       { lastTransitionAt: now - s(30), runningSince: now - s(3600) },
       { kind: 'suppress', reason: 'cooldown', remainingMs: s(30) },
     ],
+    [
+      'stop when the cooldown ends after the minimum running time: the cooldown, with the time until the stop may happen',
+      'stop',
+      { lastTransitionAt: now - s(10), runningSince: now - s(595) },
+      { kind: 'suppress', reason: 'cooldown', remainingMs: s(50) },
+    ],
     ['stop of a target running 1 h, long after the last transition', 'stop', { lastTransitionAt: now - s(3600), runningSince: now - s(3600) }, { kind: 'go' }],
     ['stop exactly at the end of the minimum running time', 'stop', { runningSince: now - s(600) }, { kind: 'go' }],
   ])('%s', (_name, action, history, expected) => {
