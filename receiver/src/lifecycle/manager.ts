@@ -52,11 +52,12 @@ export class ShuttingDownError extends Error {
 
 export interface TargetView {
   name: string;
+  /** Every configured member, in configuration order; exists, running and health are null until Docker was read. */
   members: Array<{
     ref: ContainerState['ref'];
-    exists: boolean;
-    running: boolean;
-    health: HealthStatus;
+    exists: boolean | null;
+    running: boolean | null;
+    health: HealthStatus | null;
     /** Swarm services only: the replica count of the service's spec and its running tasks. */
     replicas?: { desired: number; running: number };
   }>;
@@ -192,13 +193,12 @@ export class TargetManager {
     const running = rt.running === true;
     return {
       name: rt.config.name,
-      members: rt.members.map((m) => ({
-        ref: m.ref,
-        exists: m.exists,
-        running: m.running,
-        health: m.health,
-        ...(m.replicas && { replicas: { ...m.replicas } }),
-      })),
+      // rt.members holds Docker's answers in the order of the configured members (empty until the first read).
+      members: rt.config.members.map((ref, i) => {
+        const m = rt.members[i];
+        if (m === undefined) return { ref, exists: null, running: null, health: null };
+        return { ref: m.ref, exists: m.exists, running: m.running, health: m.health, ...(m.replicas && { replicas: { ...m.replicas } }) };
+      }),
       desired: rt.desired ?? null,
       observed: { running: rt.running ?? null, ready: rt.ready ?? null, at: iso(rt.observedAt) },
       inFlight: rt.current?.action ?? null,

@@ -52,6 +52,26 @@ describe('GET /api/v1/targets', () => {
     await r.close();
   });
 
+  test('dry-run without a Docker engine: the configured members, their state unknown (null)', async () => {
+    const r = buildTestReceiver({ yaml: guarded, dryRun: true });
+    r.docker.reachable = false;
+    await r.start();
+    const res = await request(r.app).get('/api/v1/targets').set(auth);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      dryRun: true,
+      targets: [{
+        name: 'ollama',
+        observed: { running: null, ready: null, at: null },
+        members: [
+          { ref: { kind: 'container', name: 'ollama' }, exists: null, running: null, health: null },
+          { ref: { kind: 'container', name: 'sqlite-ai' }, exists: null, running: null, health: null },
+        ],
+      }],
+    });
+    await r.close();
+  });
+
   test('an unknown name: 404', async () => {
     const r = buildTestReceiver();
     expect((await request(r.app).get('/api/v1/targets/nope').set(auth)).status).toBe(404);
