@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The project's one test command (README, .ci/run): type check, promtool on the rules bundle, then jest.
+# The project's one test command (README, .ci/run): type check, lint, unused exports, promtool on the rules
+# bundle, then jest (both projects: unit and live; `npm run test:unit` runs the unit one alone).
 # Live tests start their own Prometheus, Alertmanager and dockerd; scripts/install-deps.sh installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
+
+echo "== eslint"
+npx eslint .
+
+echo "== knip (unused files, exports, dependencies)"
+npx knip
 
 echo "== promtool check rules"
 promtool check rules rules/*.yml

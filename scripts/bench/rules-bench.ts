@@ -84,7 +84,7 @@ async function startNodeExporter(): Promise<{ address: string; close(): Promise<
     await waitForHttp(`http://${address}/metrics`, { timeoutMs: 10_000 });
   } catch (err) {
     child.kill();
-    throw new Error(`prometheus-node-exporter did not start (install it with scripts/install-deps.sh): ${(err as Error).message}`);
+    throw new Error(`prometheus-node-exporter did not start (install it with scripts/install-deps.sh): ${(err as Error).message}`, { cause: err });
   }
   return { address, close: async () => void (child.kill(), await exited) };
 }

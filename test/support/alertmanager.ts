@@ -119,7 +119,7 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
       await kill();
       if (attempt >= 3) {
         fs.rmSync(dir, { recursive: true, force: true });
-        throw new Error(`alertmanager did not become ready: ${(err as Error).message}\n${logs().split('\n').slice(-15).join('\n')}`);
+        throw new Error(`alertmanager did not become ready: ${(err as Error).message}\n${logs().split('\n').slice(-15).join('\n')}`, { cause: err });
       }
     }
   }

@@ -201,7 +201,7 @@ export async function startPrometheus(initial: PrometheusOptions): Promise<Prome
         await kill();
         const portTaken = /address already in use/.test(readLog());
         if (!portTaken || attempt >= 3) {
-          throw new Error(`${(err as Error).message}\n--- prometheus.log ---\n${readLog().slice(-4000)}`);
+          throw new Error(`${(err as Error).message}\n--- prometheus.log ---\n${readLog().slice(-4000)}`, { cause: err });
         }
       }
     }
