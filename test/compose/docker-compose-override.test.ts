@@ -186,6 +186,24 @@ describe('docker-compose.override.yml', () => {
     });
   });
 
+  it('Alertmanager (an API that takes alerts and silences without auth) is reachable only by Prometheus and the receiver', () => {
+    const am = services.alertmanager;
+    expect(am.ports).toBeUndefined();
+    for (const net of networksOf(am)) expect(compose.networks?.[net]?.internal).toBe(true);
+    const withAm = Object.entries(services)
+      .filter(([, s]) => networksOf(s).some((n) => networksOf(am).includes(n)))
+      .map(([name]) => name).sort();
+    expect(withAm).toEqual(['ai-dispatcher', 'alertmanager', 'prometheus']);
+  });
+
+  it('caps the receiver\'s memory and rotates the logs of every service it adds', () => {
+    expect(services['ai-dispatcher'].mem_limit).toMatch(/^[0-9]+m$/);
+    expect(parseInt(services['ai-dispatcher'].mem_limit, 10)).toBeLessThanOrEqual(512);
+    for (const name of ['ai-dispatcher', 'docker-socket-proxy', 'alertmanager']) {
+      expect([name, services[name].logging]).toEqual([name, { driver: 'json-file', options: { 'max-size': expect.stringMatching(/^[0-9]+m$/), 'max-file': expect.stringMatching(/^[0-9]+$/) } }]);
+    }
+  });
+
   it('Alertmanager uses our config and reaches the receiver with the shared secret', () => {
     const am = services.alertmanager;
     expect(mountsOf(am)).toContainEqual({ source: './rules/alertmanager/alertmanager.yml', target: '/etc/alertmanager/alertmanager.yml', readOnly: true });

@@ -10,6 +10,8 @@
  * - startDockerEngine(options?) -> DockerEngine
  *     options.env: extra environment for dockerd (e.g. { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' } for Swarm)
  *     options.extraArgs: extra dockerd flags
+ *     options.netns: run dockerd in this network namespace (made with `ip netns add NAME`; `nsenter --net` execs, so the
+ *       pid is dockerd's): its bridges and iptables rules stay there (e.g. --iptables=true without touching the host)
  *   DockerEngine:
  *     dir         temp dir holding data/, exec/, dockerd.pid, dockerd.log and the socket
  *     socketPath  the engine's unix socket; host = `unix://${socketPath}` (for the docker CLI: `docker -H`)
@@ -48,6 +50,7 @@ const EXIT_TIMEOUT_MS = 20_000;
 export interface StartDockerEngineOptions {
   env?: Record<string, string>;
   extraArgs?: string[];
+  netns?: string;
 }
 
 export interface DockerEngine {
@@ -92,7 +95,8 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
 
   const launch = async (): Promise<void> => {
     const log = fs.openSync(path.join(dir, 'dockerd.log'), 'a');
-    const proc = spawn('dockerd', args, {
+    const [command, ...prefix] = options.netns ? ['nsenter', `--net=/var/run/netns/${options.netns}`, 'dockerd'] : ['dockerd'];
+    const proc = spawn(command!, [...prefix, ...args], {
       stdio: ['ignore', log, log],
       env: { ...process.env, ...options.env },
     });
