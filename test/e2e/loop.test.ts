@@ -105,7 +105,7 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     const text = output.join('\n');
     expect(text).toContain(`Docker           Docker engine at unix://${proxy!.socketPath}`);
     expect(text).not.toContain('DRY-RUN');
-    expect(text).toMatch(/high   analysis  qwen2\.5:7b   optimal_performance/);
+    expect(text).toMatch(/high {3}analysis {2}qwen2\.5:7b {3}optimal_performance/);
     expect(stack.dryRun).toBe(false);
   });
 
