@@ -1,4 +1,4 @@
-/** <dir>/stack.json: where the running stack is, for stack:down, the README's curl examples and tests. */
+/** <dir>/stack.json: where the running stack is, for stack:down, the curl examples of scripts/README.md and tests. */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Timings } from './config';

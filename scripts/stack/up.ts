@@ -67,7 +67,7 @@ export function parseUpArgs(argv: string[]): UpOptions {
     else if (a === '--free-ports') o.anyPorts = true;
     else if (a === '--short-periods') o.shortPeriods = DEMO_PERIODS;
     else if (a === '--demo') Object.assign(o, { fast: true, standInNode: true, shortPeriods: DEMO_PERIODS });
-    else throw new Error(`unknown option ${a} (see scripts/stack/up.ts or the README section "stack")`);
+    else throw new Error(`unknown option ${a} (see scripts/README.md or scripts/stack/up.ts)`);
   }
   if (process.env.AI_DISPATCHER_STACK_FAST === '1') o.fast = true;
   return o;

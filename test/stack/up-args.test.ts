@@ -23,7 +23,7 @@ describe('npm run stack options', () => {
   });
 
   it('refuses unknown options and missing values', () => {
-    expect(() => parseUpArgs(['--fsat'])).toThrow('unknown option --fsat (see scripts/stack/up.ts or the README section "stack")');
+    expect(() => parseUpArgs(['--fsat'])).toThrow('unknown option --fsat (see scripts/README.md or scripts/stack/up.ts)');
     expect(() => parseUpArgs(['--dir'])).toThrow('--dir needs a value');
   });
 });
