@@ -7,6 +7,7 @@ import './docker/skip-buildkit';
 import { createApp, type ReceiverApp } from './app';
 import { systemClock } from './clock';
 import { ConfigError, loadConfigFile, parseListen } from './config/load';
+import { StartupError } from './config/startup-error';
 import type { ReceiverConfig } from './config/types';
 import { createDockerodeController, parseDockerHost, type DockerodeControllerOptions } from './docker/dockerode-controller';
 import { createJsonLogger, type LogLevel, type Logger } from './logger';
@@ -35,22 +36,38 @@ export interface RunningReceiver {
 /** Reads the environment and the config file, connects the parts, reads Docker's state and listens. */
 export async function startReceiver(options: ReceiverOptions): Promise<RunningReceiver> {
   const env = options.env ?? process.env;
-  const config = loadConfigFile(options.configPath);
-  const errors: string[] = [];
-  if (options.listen !== undefined) {
-    const listen = parseListen(options.listen);
-    if (listen === undefined) errors.push(`--listen: "${options.listen}" is not HOST:PORT`);
-    else config.listen = listen;
-  }
-  const { token, errors: tokenErrors } = readToken(env, config.auth.disabled);
-  errors.push(...tokenErrors);
-  let dockerOptions: DockerodeControllerOptions = {};
+  // Every problem at once, each under its source: the config file, the command line, the environment.
+  const problems = { config: [] as string[], listen: [] as string[], env: [] as string[] };
+  let config: ReceiverConfig | undefined;
+  let authDisabled: boolean | undefined;
   try {
-    dockerOptions = dockerConnection(config, env);
+    config = loadConfigFile(options.configPath);
+    authDisabled = config.auth.disabled;
   } catch (err) {
-    errors.push((err as Error).message);
+    if (!(err instanceof ConfigError)) throw err;
+    problems.config.push(...err.errors);
+    authDisabled = err.authDisabled;
   }
-  if (errors.length > 0) throw new ConfigError(options.configPath, errors);
+  const listen = options.listen === undefined ? undefined : parseListen(options.listen);
+  if (options.listen !== undefined && listen === undefined) problems.listen.push(`"${options.listen}" is not HOST:PORT`);
+  // A file that could not be read or parsed may disable auth: then only a token that is set is checked.
+  const { token, errors: tokenErrors } = readToken(env, authDisabled ?? true);
+  problems.env.push(...tokenErrors);
+  let dockerOptions: DockerodeControllerOptions = {};
+  if (config !== undefined) {
+    try {
+      dockerOptions = dockerConnection(config, env);
+    } catch (err) {
+      (err instanceof DockerHostError && err.fromEnvironment ? problems.env : problems.config).push((err as Error).message);
+    }
+  }
+  const reported = [
+    { source: `configuration file ${options.configPath}`, errors: problems.config },
+    { source: '--listen', errors: problems.listen },
+    { source: 'environment', errors: problems.env },
+  ].filter((p) => p.errors.length > 0);
+  if (reported.length > 0 || config === undefined) throw new StartupError(reported);
+  if (listen !== undefined) config.listen = listen;
 
   const logger = createJsonLogger({ level: logLevel(env), write: options.write, secrets: token ? [token] : [] });
   const dryRun = options.dryRun ?? false;
@@ -128,11 +145,24 @@ export async function runReceiver(options: ReceiverOptions): Promise<number> {
   return 0;
 }
 
+class DockerHostError extends Error {
+  constructor(message: string, readonly fromEnvironment: boolean) {
+    super(message);
+  }
+}
+
 function dockerConnection(config: ReceiverConfig, env: NodeJS.ProcessEnv): DockerodeControllerOptions {
   const timeoutMs = config.docker.timeoutSeconds * 1000;
-  if (config.docker.host !== undefined) return { ...parseDockerHost(config.docker.host), timeoutMs };
+  const parse = (value: string, where: string, fromEnvironment: boolean) => {
+    try {
+      return parseDockerHost(value);
+    } catch (err) {
+      throw new DockerHostError(`${where}: ${(err as Error).message}`, fromEnvironment);
+    }
+  };
+  if (config.docker.host !== undefined) return { ...parse(config.docker.host, '/docker/host', false), timeoutMs };
   if (config.docker.socketPath !== undefined) return { socketPath: config.docker.socketPath, timeoutMs };
-  if (env.DOCKER_HOST) return { ...parseDockerHost(env.DOCKER_HOST), timeoutMs };
+  if (env.DOCKER_HOST) return { ...parse(env.DOCKER_HOST, 'DOCKER_HOST', true), timeoutMs };
   return { socketPath: '/var/run/docker.sock', timeoutMs };
 }
 

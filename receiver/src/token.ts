@@ -22,7 +22,8 @@ export function readToken(env: NodeJS.ProcessEnv, authDisabled: boolean): { toke
     if (authDisabled) return { errors: [] };
     return { errors: ['auth is enabled but no token is set: set AI_DISPATCHER_TOKEN or AI_DISPATCHER_TOKEN_FILE (or auth: {disabled: true})'] };
   }
-  if (/\s/.test(token)) return { errors: ['the token must not contain whitespace'] };
-  if (token.length < 16) return { errors: ['the token is too short: use at least 16 characters'] };
+  const from = file !== undefined && file !== '' ? `AI_DISPATCHER_TOKEN_FILE (${file})` : 'AI_DISPATCHER_TOKEN';
+  if (/\s/.test(token)) return { errors: [`${from}: the token must not contain whitespace`] };
+  if (token.length < 16) return { errors: [`${from}: the token is too short: use at least 16 characters`] };
   return { token, errors: [] };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../../receiver/src/config/load';
+import { StartupError } from '../../receiver/src/config/startup-error';
 import { startReceiver } from '../../receiver/src/main';
 import { readToken } from '../../receiver/src/token';
 
@@ -66,13 +66,48 @@ describe('startReceiver', () => {
     expect(parsed.at(-1)).toMatchObject({ msg: 'receiver stopped' });
   });
 
-  test('config file, --listen and environment problems are reported together', async () => {
+  test('--listen and environment problems of a valid config file are reported together, each under its source', async () => {
     const file = write('env.yml', 'docker: {host: "tcp://127.0.0.1:2375"}\n');
     const failure = await startReceiver({ configPath: file, listen: 'nowhere', env: { AI_DISPATCHER_TOKEN: 'x' } }).catch((e) => e);
-    expect(failure).toBeInstanceOf(ConfigError);
-    expect((failure as ConfigError).errors).toEqual([
-      '--listen: "nowhere" is not HOST:PORT',
-      expect.stringContaining('too short'),
+    expect(failure).toBeInstanceOf(StartupError);
+    expect((failure as StartupError).problems).toEqual([
+      { source: '--listen', errors: ['"nowhere" is not HOST:PORT'] },
+      { source: 'environment', errors: [expect.stringMatching(/^AI_DISPATCHER_TOKEN: .*too short/)] },
+    ]);
+    expect((failure as Error).message).not.toContain(file);
+  });
+
+  test('an invalid config file, a bad --listen and a missing token are listed together; the token problem names the environment', async () => {
+    const file = write('bad.yml', 'targets: {ollama: {members: [{container: ollama}], min_runing_seconds: 5}}\n');
+    const failure = await startReceiver({ configPath: file, listen: 'nowhere', env: {} }).catch((e) => e);
+    expect(failure).toBeInstanceOf(StartupError);
+    expect((failure as StartupError).problems).toEqual([
+      { source: `configuration file ${file}`, errors: ['/targets/ollama: unknown key "min_runing_seconds" (did you mean "min_running_seconds"?)'] },
+      { source: '--listen', errors: ['"nowhere" is not HOST:PORT'] },
+      { source: 'environment', errors: [expect.stringContaining('no token is set: set AI_DISPATCHER_TOKEN or AI_DISPATCHER_TOKEN_FILE')] },
+    ]);
+    expect((failure as Error).message).toBe([
+      'cannot start: 3 problems',
+      `  configuration file ${file}:`,
+      '    - /targets/ollama: unknown key "min_runing_seconds" (did you mean "min_running_seconds"?)',
+      '  --listen:',
+      '    - "nowhere" is not HOST:PORT',
+      '  environment:',
+      `    - ${(failure as StartupError).problems[2].errors[0]}`,
+    ].join('\n'));
+  });
+
+  test('an invalid config file that disables auth: no token problem is made up', async () => {
+    const file = write('noauth.yml', 'auth: {disabled: true}\nlisten: 9095\n');
+    const failure = await startReceiver({ configPath: file, env: {} }).catch((e) => e);
+    expect((failure as StartupError).problems).toEqual([{ source: `configuration file ${file}`, errors: ['/listen: must be string'] }]);
+  });
+
+  test('a bad DOCKER_HOST is an environment problem', async () => {
+    const file = write('docker-env.yml', 'auth: {disabled: true}\n');
+    const failure = await startReceiver({ configPath: file, env: { DOCKER_HOST: 'nonsense' } }).catch((e) => e);
+    expect((failure as StartupError).problems).toEqual([
+      { source: 'environment', errors: ['DOCKER_HOST: Docker host "nonsense" is neither unix:///path nor tcp://host:port'] },
     ]);
   });
 });

@@ -3,18 +3,24 @@ import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
 import type { ContainerRef } from '../docker/controller';
+import { didYouMean } from './did-you-mean';
 import { configSchema } from './schema';
 import type { ReadinessConfig, ReceiverConfig, TargetConfig } from './types';
 
 /** Every problem found in a configuration, reported together. */
 export class ConfigError extends Error {
-  constructor(readonly source: string, readonly errors: string[]) {
+  /**
+   * authDisabled: whether the rejected file disables auth (`auth: {disabled: true}`), when it could be read; the
+   * receiver then knows whether a missing token is a problem too.
+   */
+  constructor(readonly source: string, readonly errors: string[], readonly authDisabled?: boolean) {
     super(`invalid configuration ${source}:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+// verbose: each error carries its parent schema, whose properties are the known keys for a "did you mean".
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
 addFormats(ajv);
 const validate = ajv.compile(configSchema);
 
@@ -38,12 +44,17 @@ export function parseConfig(text: string, source = '<inline>'): ReceiverConfig {
   }
   if (raw === undefined || raw === null) raw = {};
   if (!validate(raw)) {
-    throw new ConfigError(source, formatErrors(validate.errors ?? []));
+    throw new ConfigError(source, formatErrors(validate.errors ?? []), authDisabledIn(raw));
   }
   const errors: string[] = [];
   const config = normalize(raw as RawConfig, errors);
-  if (errors.length > 0) throw new ConfigError(source, errors);
+  if (errors.length > 0) throw new ConfigError(source, errors, config.auth.disabled);
   return config;
+}
+
+function authDisabledIn(raw: unknown): boolean {
+  const auth = (raw as { auth?: unknown } | null)?.auth;
+  return typeof auth === 'object' && auth !== null && (auth as { disabled?: unknown }).disabled === true;
 }
 
 function formatErrors(errors: ErrorObject[]): string[] {
@@ -54,7 +65,11 @@ function formatErrors(errors: ErrorObject[]): string[] {
     if (oneOfAt.has(e.instancePath) && e.keyword !== 'oneOf' && e.schemaPath.includes('/oneOf/')) continue;
     const where = e.instancePath === '' ? '(top level)' : e.instancePath;
     let detail = e.message ?? 'is invalid';
-    if (e.keyword === 'additionalProperties') detail = `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'additionalProperties') {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const suggestion = didYouMean(key, Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}));
+      detail = `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+    }
     if (e.keyword === 'enum') detail = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
     if (e.keyword === 'oneOf') detail = 'must be one of {container: NAME}, {compose: {project, service}}, {swarm_service: NAME, replicas: N}';
     if (e.keyword === 'propertyNames') detail = `target name "${(e.params as { propertyName: string }).propertyName}" is not allowed`;

@@ -88,6 +88,15 @@ unknown_key: 1
     else expect(errors).toContain(expected);
   });
 
+  test.each([
+    ['a misspelled target key', 'targets: {ollama: {members: [{container: o}], min_runing_seconds: 5}}', '/targets/ollama: unknown key "min_runing_seconds" (did you mean "min_running_seconds"?)'],
+    ['a misspelled top-level key', 'dokcer: {host: "tcp://h:1"}', '(top level): unknown key "dokcer" (did you mean "docker"?)'],
+    ['a misspelled readiness key', 'targets: {o: {members: [{container: o}], readiness: {timeout: 5}}}', '/targets/o/readiness: unknown key "timeout" (did you mean "timeout_seconds"?)'],
+    ['a key like none of the known ones', 'colour: blue', '(top level): unknown key "colour"'],
+  ])('%s: unknown keys suggest the known key they resemble', (_name, yaml, expected) => {
+    expect(errorsOf(yaml)).toContain(expected);
+  });
+
   test('a missing file is a configuration error naming the file', () => {
     const file = path.join(os.tmpdir(), `ai-dispatcher-missing-${process.pid}.yml`);
     expect(() => loadConfigFile(file)).toThrow(ConfigError);
