@@ -127,7 +127,9 @@ describe('alerts', () => {
     expect(ann.summary).toBeTruthy();
     expect(ann.summary).not.toContain('{{');
     expect(ann.description).toContain('{{');
-    expect(ann.runbook_url).toMatch(/^rules\/runbook\.md#[a-z0-9-]+$/);
+    // Absolute (Alertmanager and Grafana open it as a link), from the pattern of rules/config/ai-dispatcher.yml.
+    expect(ann.runbook_url).toMatch(/^https:\/\/[^\s#]+\/rules\/runbook\.md#[a-z0-9-]+$/);
+    expect(ann.runbook_url!.split('#')[1]).toBe(a.alert.toLowerCase());
     expect(runbookAnchors).toContain(ann.runbook_url!.split('#')[1]);
   });
 
@@ -170,33 +172,47 @@ describe('configuration tables', () => {
   const group = (name: string) => ours.groups.find((g) => g.name === name)!;
   const COLUMNS: Record<string, string[]> = {
     'ai:config:model_map': ['priority', 'complexity', 'task_type', 'model', 'timeout_seconds'],
+    'ai:config:fallback': ['priority', 'complexity', 'task_type', 'model', 'timeout_seconds'],
     'ai:config:model_options': ['model', 'temperature', 'num_predict'],
   };
-  /** A table is one rule per row, value 1, its labels the row's columns (in COLUMNS order). */
+  /** A table is one rule per row, its value a number (1, or the place in a preference list), its labels the row's columns (in COLUMNS order). */
   const rows = (record: string) =>
     group('ai-dispatcher-recommendation')
       .rules.filter((r) => r.record === record)
       .map((r) => {
-        expect([record, String(r.expr).trim()]).toEqual([record, '1']);
+        expect([record, String(r.expr).trim()]).toEqual([record, expect.stringMatching(/^[1-9][0-9]*$/)]);
         expect(Object.keys(r.labels ?? {}).sort()).toEqual([...COLUMNS[record]].sort());
-        return COLUMNS[record].map((c) => String(r.labels![c]));
+        return [...COLUMNS[record].map((c) => String(r.labels![c])), String(r.expr).trim()];
       });
+  const PRIORITIES = ['resource_conservation', 'metrics_unavailable', 'queue_management', 'optimal_performance'];
+  const PAIRS = ['low', 'medium', 'high'].flatMap((c) => ['analysis', 'general'].map((t) => `${c}/${t}`));
 
-  it('the model map has exactly one row per (priority, complexity, task_type)', () => {
-    const keys = rows('ai:config:model_map').map((r) => r.slice(0, 3).join('/'));
-    const expected: string[] = [];
-    for (const p of ['resource_conservation', 'metrics_unavailable', 'queue_management', 'optimal_performance'])
-      for (const c of ['low', 'medium', 'high']) for (const t of ['analysis', 'general']) expected.push(`${p}/${c}/${t}`);
-    expect([...keys].sort()).toEqual(expected.sort());
-    for (const r of rows('ai:config:model_map')) expect(r).toHaveLength(5);
+  it('the model map is, per (priority, complexity, task_type), a preference list numbered 1, 2, ... with one timeout', () => {
+    const lists = new Map<string, string[][]>();
+    for (const r of rows('ai:config:model_map')) {
+      const key = r.slice(0, 3).join('/');
+      lists.set(key, [...(lists.get(key) ?? []), r]);
+    }
+    expect([...lists.keys()].sort()).toEqual(PRIORITIES.flatMap((p) => PAIRS.map((pair) => `${p}/${pair}`)).sort());
+    for (const [key, list] of lists) {
+      expect([key, list.map((r) => Number(r[5])).sort((a, b) => a - b)]).toEqual([key, list.map((_, i) => i + 1)]);
+      expect([key, new Set(list.map((r) => r[3])).size]).toEqual([key, list.length]);
+      expect([key, new Set(list.map((r) => r[4])).size]).toEqual([key, 1]);
+    }
   });
 
-  it('every model of the map has one row of generation options', () => {
-    const models = new Set(rows('ai:config:model_map').map((r) => r[3]));
+  it('the fallback has one row per pair, priority no_fitting_model', () => {
+    const fallback = rows('ai:config:fallback');
+    expect(fallback.map((r) => `${r[1]}/${r[2]}`).sort()).toEqual([...PAIRS].sort());
+    for (const r of fallback) expect([r[0], r[5]]).toEqual(['no_fitting_model', '1']);
+  });
+
+  it('every model of the map and the fallback has one row of generation options', () => {
+    const models = new Set([...rows('ai:config:model_map'), ...rows('ai:config:fallback')].map((r) => r[3]));
     const options = rows('ai:config:model_options');
     expect(options.map((r) => r[0]).sort()).toEqual([...models].sort());
     for (const r of options) {
-      expect(r).toHaveLength(3);
+      expect(r[3]).toBe('1');
       expect(Number(r[1])).not.toBeNaN();
       expect(Number.isInteger(Number(r[2]))).toBe(true);
     }
