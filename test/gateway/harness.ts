@@ -41,7 +41,8 @@ export async function startGateway(config: Record<string, unknown>, options: { t
   const parsed = parseGatewayConfig(yaml.dump({ listen: '127.0.0.1:0', ...config }));
   const registry = new Registry();
   const app = createGatewayApp({ config: parsed, registry, logger: options.logger ?? silentLogger, token: options.token });
-  const server = http.createServer({ headersTimeout: options.headersTimeoutMs ?? parsed.limits.headerTimeoutMs, requestTimeout: 0 }, app.handle);
+  const headersTimeout = options.headersTimeoutMs ?? parsed.limits.headerTimeoutMs;
+  const server = http.createServer({ headersTimeout, requestTimeout: 0, connectionsCheckingInterval: Math.min(1000, headersTimeout / 2) }, app.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {

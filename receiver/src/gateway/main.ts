@@ -42,7 +42,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     secrets: token ? [token] : [],
   });
   const gateway = createGatewayApp({ config, registry: new Registry(), logger, token, processMetrics: true });
-  const server = http.createServer({ headersTimeout: config.limits.headerTimeoutMs, requestTimeout: 0, keepAliveTimeout: 65_000 }, gateway.handle);
+  const server = http.createServer({
+    headersTimeout: config.limits.headerTimeoutMs,
+    // Node checks the header timeout every connectionsCheckingInterval (30 s by default).
+    connectionsCheckingInterval: Math.min(1000, config.limits.headerTimeoutMs / 2),
+    requestTimeout: 0,
+    keepAliveTimeout: 65_000,
+  }, gateway.handle);
   // Idle keep-alive connections and slow header senders are cut; long streamed answers are not.
   server.setTimeout(0);
   await new Promise<void>((resolve, reject) => {
