@@ -19,6 +19,7 @@
  *
  * Docker: DOCKER_HOST, else /var/run/docker.sock; when no engine answers, the receiver runs in dry-run.
  */
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -73,15 +74,23 @@ export function parseUpArgs(argv: string[]): UpOptions {
   return o;
 }
 
-export async function up(o: UpOptions): Promise<StackState> {
-  const log = o.log ?? ((line: string) => console.log(line));
-  const dir = o.dir;
+/** Throws (after saying so) when a stack started from dir still runs: checked before anything is built or started. */
+export function refuseIfRunning(dir: string, log: (line: string) => void): void {
   const running = readPidRecords(dir).filter(isOurs);
   if (running.length > 0) {
     const message = `a stack already runs from ${dir} (${running.map((r) => r.name).join(', ')}): npm run stack:down first`;
     log(message);
     throw new Error(message);
   }
+}
+
+export async function up(o: UpOptions): Promise<StackState> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const dir = o.dir;
+  refuseIfRunning(dir, log);
+  // A new stack starts from empty Prometheus and Alertmanager data: the previous run's last samples (a container's
+  // memory, an old request time) and notification log must not make this one act.
+  for (const data of ['prometheus', 'alertmanager']) fs.rmSync(path.join(dir, data), { recursive: true, force: true });
   for (const sub of ['logs', 'pids', 'secrets', 'prometheus', 'alertmanager']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
   const timings: Timings = { ...(o.fast ? FAST_TIMINGS : NORMAL_TIMINGS), ...o.timings };
   const started: PidRecord[] = [];
@@ -89,7 +98,7 @@ export async function up(o: UpOptions): Promise<StackState> {
   const step = (what: string) => log(`  … ${what}`);
 
   try {
-    log(`ai-dispatcher stack: state, data and logs in ${dir}`);
+    log(`ai-dispatcher stack: state, data and logs in ${dir} (Prometheus and Alertmanager data start empty)`);
     log(`  intervals: scrape ${timings.scrapeSeconds}s, evaluation ${timings.evaluationSeconds}s, group_wait ${timings.groupWaitSeconds}s${o.fast ? ' (fast demo mode)' : ''}`);
     const tokenFile = path.join(dir, 'secrets', 'receiver-token');
     if (!fs.existsSync(tokenFile)) fs.writeFileSync(tokenFile, crypto.randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
@@ -197,8 +206,9 @@ export async function up(o: UpOptions): Promise<StackState> {
     };
     writeStackState(state);
 
-    step('first recommendation (after the first scrape and evaluation)');
-    const recommendation = await waitForRecommendation(state.urls.prometheus, (3 * timings.scrapeSeconds + timings.evaluationSeconds) * 1000 + 10_000);
+    const waitSeconds = 3 * timings.scrapeSeconds + timings.evaluationSeconds + 10;
+    step(`first recommendation: waiting until Prometheus has every host input (CPU utilisation needs two scrapes, ${timings.scrapeSeconds} s apart) and has evaluated the rules; at most ${waitSeconds} s`);
+    const recommendation = await waitForRecommendation(state.urls.prometheus, waitSeconds * 1000, log);
 
     log('');
     log('ready:');
@@ -239,17 +249,38 @@ function receiverEnv(tokenFile: string): NodeJS.ProcessEnv {
 
 /**
  * The first answer that is not metrics_unavailable (CPU utilisation needs two scrapes), or whatever the
- * query gives at the deadline: that is then the honest current state.
+ * query gives at the deadline: that is then the honest current state. Says every 5 s what it still waits for.
  */
-async function waitForRecommendation(prometheus: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
+async function waitForRecommendation(prometheus: string, timeoutMs: number, log: (line: string) => void) {
+  const began = Date.now();
+  const deadline = began + timeoutMs;
+  let report = began + 5000;
   let last: Awaited<ReturnType<typeof fetchRecommendation>> = [];
   while (Date.now() < deadline) {
     last = await fetchRecommendation(prometheus).catch(() => []);
     if (last.length > 0 && last.every((s) => s.metric.priority !== 'metrics_unavailable')) return last;
+    if (Date.now() >= report) {
+      log(`    ${Math.round((Date.now() - began) / 1000)} s: ${await missingInputs(prometheus)}`);
+      report += 5000;
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   return last;
+}
+
+/** What the recommendation still lacks, in words: no evaluation yet, or the host inputs not yet seen. */
+async function missingInputs(prometheus: string): Promise<string> {
+  const query = 'ai:input_available{input=~"node_memory|node_cpu|node_load1"}';
+  try {
+    const body = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
+      data: { result: Array<{ metric: { input: string }; value: [number, string] }> };
+    };
+    const missing = body.data.result.filter((r) => r.value[1] !== '1').map((r) => r.metric.input);
+    if (body.data.result.length === 0) return 'no rule evaluation yet';
+    return missing.length > 0 ? `still missing: ${missing.join(', ')}` : 'every host input seen; waiting for the next evaluation';
+  } catch (err) {
+    return `Prometheus does not answer yet (${(err as Error).message})`;
+  }
 }
 
 if (require.main === module) {
@@ -259,6 +290,16 @@ if (require.main === module) {
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);
+  }
+  try {
+    // Before the build: a running stack's receiver runs from dist/.
+    refuseIfRunning(options.dir, (line) => console.error(line));
+  } catch {
+    process.exit(1);
+  }
+  if (process.env.AI_DISPATCHER_STACK_SKIP_BUILD !== '1') {
+    console.log('building the receiver (npm run build)');
+    if (spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' }).status !== 0) process.exit(1);
   }
   up(options).then(() => process.exit(0), () => process.exit(1));
 }
