@@ -41,6 +41,7 @@ async function exec(container: Docker.Container, cmd: string[]): Promise<{ code:
   stream.on('data', (c: Buffer) => chunks.push(c));
   await new Promise((resolve) => stream.on('end', resolve));
   const { ExitCode } = await e.inspect();
+  // eslint-disable-next-line no-control-regex -- drops the control bytes of Docker's stream frame headers
   return { code: ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8').replace(/[\x00-\x08]/g, '') };
 }
 
