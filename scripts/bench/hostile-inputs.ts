@@ -268,3 +268,42 @@ export async function sendAll(host: string, port: number, inputs: HostileInput[]
   await Promise.all(Array.from({ length: concurrency }, worker));
   return answers;
 }
+
+/**
+ * Bodies built to cost the receiver the most work while staying within the body limit (issue 15: one such
+ * body used to block the event loop for seconds and hold hundreds of MB). All carry valid credentials; none
+ * can act (bad bodies, or valid alerts for a target that is not configured): answers are 400 or 200. `floor`: the same 1 MiB of JSON
+ * in one string the schema never looks into, i.e. receiving and parsing that much and nothing else.
+ */
+export function worstCaseBodies(o: { token: string; validBody: string; bodyLimitBytes: number }): HostileInput[] {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${o.token}` };
+  const unknownTarget = (alert: Record<string, any>, i: number) => ({ ...alert, fingerprint: `w${i}`, labels: { ...alert.labels, ai_dispatcher_target: 'not-configured' } });
+  const parsed = JSON.parse(o.validBody) as Record<string, unknown> & { alerts: Array<Record<string, any>> };
+  const base = { ...parsed, alerts: parsed.alerts.map(unknownTarget) };
+  const room = o.bodyLimitBytes - o.validBody.length - 1024;
+  const input = (kind: string, text: string): HostileInput => ({ kind, method: 'POST', path: '/webhook/alertmanager', headers, body: Buffer.from(text) });
+  const withAlerts = (alerts: string) => JSON.stringify({ ...base, alerts: '__ALERTS__' }).replace('"__ALERTS__"', alerts);
+  const fill = (unit: string, sep = ',') => Array.from({ length: Math.floor(room / (unit.length + sep.length)) }, () => unit).join(sep);
+  const alert = base.alerts[0]!;
+  // Just under the shape limits (100,000 values: each comma and each opened container counts), so JSON.parse runs.
+  const atValueLimit = (unit: string, arrays: number) => `[${Array.from({ length: arrays }, () => `[${Array(1000).fill(unit).join(',')}]`).join(',')}]`;
+  // The most alerts the cap allows, each padded with labels up to the limit; the last one is broken.
+  const perAlert = Math.floor(room / 1000) - JSON.stringify(alert).length - 64;
+  const padded = (i: number) => unknownTarget({ ...alert, labels: { ...alert.labels, pad: 'p'.repeat(Math.max(0, perAlert)) } }, i);
+  const cap = Array.from({ length: 1000 }, (_, i) => padded(i));
+  const capBroken = cap.map((a, i) => (i === 999 ? { ...a, fingerprint: 7 } : a));
+  const wideLabels = Object.fromEntries(Array.from({ length: Math.floor(room / 16) }, (_, i) => [`l${i}`, 'v']));
+  return [
+    input('floor: 1 MiB in one string', JSON.stringify({ ...base, padding: 'p'.repeat(room) })),
+    input('empty alerts filling the limit', withAlerts(`[${fill('{}')}]`)),
+    input('numbers as alerts filling the limit', withAlerts(`[${fill('0')}]`)),
+    input('1000 padded alerts, the last one broken', JSON.stringify({ ...base, alerts: capBroken })),
+    input('1000 padded valid alerts for an unknown target', JSON.stringify({ ...base, alerts: cap })),
+    input('one alert with a label map filling the limit', JSON.stringify({ ...base, alerts: [{ ...unknownTarget(alert, 0), labels: { ...alert.labels, ...wideLabels, ai_dispatcher_target: 'not-configured' } }] })),
+    input('unknown field: an array filling the limit', JSON.stringify({ ...base, padding: '__P__' }).replace('"__P__"', `[${fill('0')}]`)),
+    input('49,000 empty objects in an unknown field (under the shape limits)', JSON.stringify({ ...base, padding: '__P__' }).replace('"__P__"', atValueLimit('{}', 49))),
+    input('99,000 short strings in an unknown field (under the shape limits)', JSON.stringify({ ...base, padding: '__P__' }).replace('"__P__"', atValueLimit('"abcdefg"', 99))),
+    input('deep nesting in a label map', JSON.stringify({ ...base, commonLabels: '__D__' }).replace('"__D__"', '{"a":'.repeat(Math.floor(room / 6)) + '"x"' + '}'.repeat(Math.floor(room / 6)))),
+    input('escapes filling one string', JSON.stringify({ ...base, receiver: '__S__' }).replace('"__S__"', `"${'\\u0000'.repeat(Math.floor(room / 6))}"`)),
+  ];
+}

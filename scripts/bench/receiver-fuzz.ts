@@ -9,6 +9,14 @@
  * start or stop in Docker's events, the container still stopped); the token appears in no log line
  * (stdout and stderr of the child); the webhook counters add up to the answers.
  * test/receiver/fuzz/hostile-inputs.test.ts runs the same session with 500 inputs in the jest suite.
+ *
+ *   npx tsx scripts/bench/receiver-fuzz.ts --worst-case [--rounds 5] [--parallel 8]
+ *
+ * Worst case (issue 15): the bodies of worstCaseBodies(), built to cost the most within the default 1 MiB
+ * limit, each sent `rounds` times alone, then `parallel` copies at once with a /healthz beside them. Reports the
+ * slowest answer per body (alone and in parallel), /healthz's slowest answer, and the receiver's peak RSS
+ * (VmRSS every 10 ms) against the goal: any body answered in < 100 ms with RSS < 150 MB. The floor row is the
+ * same megabyte in one string: what receiving and parsing it costs with no validation work.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,7 +25,7 @@ import { containerEvents } from '../../test/support/docker-events';
 import { freePort } from '../../test/support/free-port';
 import { alertBody, readMetric } from '../../test/support/live-receiver';
 import { receiverConfigYaml, startReceiverProcess, type ReceiverProcess } from '../../test/support/receiver-process';
-import { generateHostileInputs, sendAll, type HostileAnswer } from './hostile-inputs';
+import { generateHostileInputs, sendAll, sendHostile, worstCaseBodies, type HostileAnswer } from './hostile-inputs';
 
 export const FUZZ_TOKEN = 'fuzz-secret-token-3f9a1c77e2b54d08';
 const BODY_LIMIT = 256 * 1024;
@@ -124,14 +132,114 @@ export async function runFuzzSession(options: { count: number; seed: number; con
   }
 }
 
+export interface WorstCaseRow { kind: string; bytes: number; statuses: number[]; aloneMaxMs: number; parallelMaxMs: number }
+export interface WorstCaseReport { rows: WorstCaseRow[]; healthzMaxMs: number; peakRssMb: number; baselineRssMb: number; alive: boolean }
+
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+export async function runWorstCase(options: { rounds: number; parallel: number }): Promise<WorstCaseReport> {
+  let engine: DockerEngine | undefined;
+  let rx: ReceiverProcess | undefined;
+  try {
+    engine = await startDockerEngine();
+    await buildStandInImage(engine);
+    const port = await freePort();
+    await createStandInContainer(engine, { name: 'fuzz-ollama', port });
+    // The default body limit (1 MiB): what users run.
+    rx = await startReceiverProcess({
+      token: FUZZ_TOKEN,
+      config: receiverConfigYaml({
+        socketPath: engine.socketPath,
+        targets: `ollama: {members: [{container: fuzz-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags"}}`,
+        refreshIntervalSeconds: 5,
+      }),
+    });
+    const limit = 1024 * 1024;
+    const validBody = alertBody('PendingAIWorkflows-firing', { action: 'start', target: 'ollama', fingerprint: 'worst' });
+    const bodies = worstCaseBodies({ token: FUZZ_TOKEN, validBody, bodyLimitBytes: limit });
+    const rxPort = Number(new URL(rx.url).port);
+    const pid = rx.pid;
+    const baselineRssMb = rssMb(pid);
+    let peakRssMb = baselineRssMb;
+    const watch = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb(pid))), 10);
+    const rows: WorstCaseRow[] = [];
+    for (const body of bodies) {
+      if (body.body.length > limit) throw new Error(`${body.kind}: ${body.body.length} bytes, over the limit`);
+      const row: WorstCaseRow = { kind: body.kind, bytes: body.body.length, statuses: [], aloneMaxMs: 0, parallelMaxMs: 0 };
+      for (let i = 0; i < options.rounds; i++) {
+        const a = await sendHostile('127.0.0.1', rxPort, body);
+        row.statuses.push(a.status);
+        row.aloneMaxMs = Math.max(row.aloneMaxMs, a.ms);
+      }
+      rows.push(row);
+    }
+    let healthzMaxMs = 0;
+    for (const row of rows) {
+      const body = bodies.find((b) => b.kind === row.kind)!;
+      const healthz = (async () => {
+        const began = performance.now();
+        await fetch(`${rx!.url}/healthz`);
+        healthzMaxMs = Math.max(healthzMaxMs, performance.now() - began);
+      })();
+      const answers = await Promise.all(Array.from({ length: options.parallel }, () => sendHostile('127.0.0.1', rxPort, body)));
+      await healthz;
+      for (const a of answers) {
+        row.statuses.push(a.status);
+        row.parallelMaxMs = Math.max(row.parallelMaxMs, a.ms);
+      }
+    }
+    clearInterval(watch);
+    const alive = rx.child.exitCode === null && rx.child.signalCode === null && (await fetch(`${rx.url}/healthz`)).status === 200;
+    return { rows, healthzMaxMs, peakRssMb, baselineRssMb, alive };
+  } finally {
+    await rx?.stop();
+    await engine?.stop();
+  }
+}
+
+async function worstCaseMain(rounds: number, parallel: number): Promise<void> {
+  const r = await runWorstCase({ rounds, parallel });
+  process.stdout.write(`Worst-case bodies within the default 1 MiB limit (${rounds} alone each, then ${parallel} at once)\n\n`);
+  process.stdout.write('| body | bytes | answers | slowest alone (ms) | slowest of the parallel ones (ms) |\n|---|---:|---|---:|---:|\n');
+  for (const row of r.rows) {
+    const statuses = [...new Set(row.statuses)].sort().join(', ');
+    process.stdout.write(`| ${row.kind} | ${row.bytes} | ${statuses} | ${row.aloneMaxMs.toFixed(1)} | ${row.parallelMaxMs.toFixed(1)} |\n`);
+  }
+  const worst = r.rows.filter((row) => !row.kind.startsWith('floor')).reduce((a, b) => (b.aloneMaxMs > a.aloneMaxMs ? b : a));
+  process.stdout.write(`\nslowest answer to one body: ${worst.aloneMaxMs.toFixed(1)} ms (${worst.kind}); floor ${r.rows[0]!.aloneMaxMs.toFixed(1)} ms\n`);
+  process.stdout.write(`/healthz beside ${parallel} parallel bodies: slowest ${r.healthzMaxMs.toFixed(1)} ms\n`);
+  process.stdout.write(`receiver RSS: ${r.baselineRssMb.toFixed(1)} MB at rest, peak ${r.peakRssMb.toFixed(1)} MB\n`);
+  const checks: Array<[string, boolean]> = [
+    ['every body answered 4xx or 200 (nothing to do), never 5xx or no answer', r.rows.every((row) => row.statuses.every((s) => (s >= 400 && s < 500) || s === 200))],
+    [`goal: any body answered in < 100 ms (${worst.aloneMaxMs.toFixed(1)} ms)`, worst.aloneMaxMs < 100],
+    [`goal: RSS < 150 MB (${r.peakRssMb.toFixed(1)} MB)`, r.peakRssMb < 150],
+    ['receiver alive', r.alive],
+  ];
+  for (const [what, ok] of checks) process.stdout.write(`${ok ? 'held ' : 'FAILED'}  ${what}\n`);
+  process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
+}
+
 function formatCounts(m: Map<number, number>): string {
   return [...m].sort((a, b) => a[0] - b[0]).map(([status, n]) => `${status === 0 ? 'no answer' : status}: ${n}`).join(', ');
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { count: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, concurrency: { type: 'string', default: '32' } },
+    options: {
+      count: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, concurrency: { type: 'string', default: '32' },
+      'worst-case': { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' }, parallel: { type: 'string', default: '8' },
+    },
   });
+  if (values['worst-case']) {
+    await worstCaseMain(Number(values.rounds), Number(values.parallel));
+    return;
+  }
   const r = await runFuzzSession({ count: Number(values.count), seed: Number(values.seed), concurrency: Number(values.concurrency) });
   process.stdout.write(`${r.count} hostile inputs (seed ${values.seed}, ${values.concurrency} in flight) in ${r.seconds.toFixed(1)} s; receiver peak RSS ${r.peakRssMb.toFixed(1)} MB\n\n`);
   process.stdout.write('| kind | answers |\n|---|---|\n');

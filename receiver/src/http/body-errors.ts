@@ -18,6 +18,8 @@ export function answerForBodyError(err: unknown): BodyErrorAnswer {
       return { status: 415, outcome: 'unsupported_media_type', error: 'unsupported_encoding', message: 'unsupported content encoding or charset' };
     case 'entity.parse.failed':
       return { status: 400, outcome: 'invalid', error: 'malformed_json', message: 'the body is not valid JSON (an object was expected)' };
+    case 'entity.too.complex':
+      return { status: 400, outcome: 'invalid', error: 'too_complex', message: String((err as Error).message) };
     case 'request.aborted':
     case 'request.size.invalid':
     case 'entity.verify.failed':

@@ -4,13 +4,28 @@ import { ShuttingDownError, type Disposition } from '../lifecycle/manager';
 import { planNotification } from '../lifecycle/planner';
 import { LIFECYCLE_ALERTS, type LifecycleAction } from '../lifecycle/types';
 import type { WebhookOutcome } from '../metrics';
-import { checkPayload } from '../webhook/payload';
+import { jsonShapeProblem } from '../webhook/json-shape';
+import { WEBHOOK_JSON_LIMITS, checkPayload } from '../webhook/payload';
 import { requireAuth } from './auth';
 import { answerForBodyError, isJsonMediaType } from './body-errors';
 import type { AppContext } from './context';
 import { sendJson } from './send-json';
 
 export const WEBHOOK_PATH = '/webhook/alertmanager';
+
+const SHAPE_MESSAGES = {
+  depth: `nested deeper than ${WEBHOOK_JSON_LIMITS.maxDepth} levels`,
+  container: `an object or array with more than ${WEBHOOK_JSON_LIMITS.maxPerContainer} entries`,
+  values: `more than ${WEBHOOK_JSON_LIMITS.maxValues} values`,
+} as const;
+
+/** Before JSON.parse: a body no Alertmanager sends is refused without building it (issue 15). */
+function refuseComplexJson(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  // The shape scan reads UTF-8 bytes; Alertmanager sends nothing else.
+  if (encoding.toLowerCase() !== 'utf-8') throw Object.assign(new Error(`unsupported charset ${encoding}`), { status: 415, type: 'charset.unsupported' });
+  const problem = jsonShapeProblem(buf, WEBHOOK_JSON_LIMITS);
+  if (problem) throw Object.assign(new Error(`the body is not an Alertmanager notification: ${SHAPE_MESSAGES[problem]}`), { status: 400, type: 'entity.too.complex' });
+}
 
 const knownAlerts = new Set<string>(LIFECYCLE_ALERTS);
 
@@ -140,7 +155,7 @@ export function webhookHandlers(ctx: AppContext): Array<RequestHandler | ErrorRe
       logger.warn('webhook request rejected', { status: 401, outcome: 'unauthorized' });
     }),
     gate,
-    express.json({ limit: ctx.config.webhook.bodyLimitBytes, type: () => true }),
+    express.json({ limit: ctx.config.webhook.bodyLimitBytes, type: () => true, verify: refuseComplexJson }),
     handle,
     errors,
   ];
