@@ -4,8 +4,16 @@
  */
 export const OLLAMA_TAGS_URL = 'http://127.0.0.1:11434/api/tags';
 
-const positiveSeconds = { type: 'number', exclusiveMinimum: 0 } as const;
-const nonNegativeSeconds = { type: 'number', minimum: 0 } as const;
+/**
+ * Every duration has a maximum: Node clamps a timer above 2,147,483.647 s to 1 ms (a refresh interval of
+ * 3,000,000 s would refresh continuously). The maxima are what a user can mean, far below that.
+ */
+export const MAX_TIMER_SECONDS = 2_147_483;
+const HOUR = 3600;
+const DAY = 86_400;
+const WEEK = 7 * DAY;
+const positiveSeconds = (maximum: number) => ({ type: 'number', exclusiveMinimum: 0, maximum }) as const;
+const nonNegativeSeconds = (maximum: number) => ({ type: 'number', minimum: 0, maximum }) as const;
 const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' } as const;
 
 const member = {
@@ -45,9 +53,9 @@ const readiness = {
   properties: {
     type: { enum: ['http', 'docker_health', 'running'], default: 'http' },
     url: { type: 'string', format: 'uri', pattern: '^https?://', default: OLLAMA_TAGS_URL },
-    timeout_seconds: { ...positiveSeconds, default: 60 },
-    interval_seconds: { ...positiveSeconds, default: 0.5 },
-    probe_timeout_seconds: { ...positiveSeconds, default: 2 },
+    timeout_seconds: { ...positiveSeconds(DAY), default: 60 },
+    interval_seconds: { ...positiveSeconds(HOUR), default: 0.5 },
+    probe_timeout_seconds: { ...positiveSeconds(HOUR), default: 2 },
   },
   additionalProperties: false,
   default: {},
@@ -58,9 +66,9 @@ const target = {
   properties: {
     members: { type: 'array', minItems: 1, maxItems: 32, items: member },
     readiness,
-    min_running_seconds: { ...nonNegativeSeconds, default: 600 },
-    cooldown_seconds: { ...nonNegativeSeconds, default: 60 },
-    stop_timeout_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 10 },
+    min_running_seconds: { ...nonNegativeSeconds(WEEK), default: 600 },
+    cooldown_seconds: { ...nonNegativeSeconds(WEEK), default: 60 },
+    stop_timeout_seconds: { type: 'integer', minimum: 0, maximum: HOUR, default: 10 },
   },
   required: ['members'],
   additionalProperties: false,
@@ -88,7 +96,7 @@ export const configSchema = {
       properties: {
         socket_path: { type: 'string', minLength: 1 },
         host: { type: 'string', pattern: '^(unix|tcp|http|https)://' },
-        timeout_seconds: { ...positiveSeconds, default: 5 },
+        timeout_seconds: { ...positiveSeconds(HOUR), default: 5 },
       },
       additionalProperties: false,
       default: {},
@@ -97,15 +105,15 @@ export const configSchema = {
       type: 'object',
       properties: {
         body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
-        dedupe_window_seconds: { ...nonNegativeSeconds, default: 120 },
+        dedupe_window_seconds: { ...nonNegativeSeconds(DAY), default: 120 },
         resolved: { enum: ['ignore', 'reverse'], default: 'ignore' },
       },
       additionalProperties: false,
       default: {},
     },
-    refresh_interval_seconds: { ...positiveSeconds, default: 15 },
-    shutdown_timeout_seconds: { ...nonNegativeSeconds, default: 10 },
-    wake_timeout_seconds: { ...positiveSeconds, default: 120 },
+    refresh_interval_seconds: { ...positiveSeconds(DAY), default: 15 },
+    shutdown_timeout_seconds: { ...nonNegativeSeconds(HOUR), default: 10 },
+    wake_timeout_seconds: { ...positiveSeconds(DAY), default: 120 },
     targets: {
       type: 'object',
       minProperties: 1,
