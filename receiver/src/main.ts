@@ -51,7 +51,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   const listen = options.listen === undefined ? undefined : parseListen(options.listen);
   if (options.listen !== undefined && listen === undefined) problems.listen.push(`"${options.listen}" is not HOST:PORT`);
   // A file that could not be read or parsed may disable auth: then only a token that is set is checked.
-  const { token, errors: tokenErrors } = readToken(env, authDisabled ?? true);
+  const { token, errors: tokenErrors, warnings: tokenWarnings } = readToken(env, authDisabled ?? true);
   problems.env.push(...tokenErrors);
   let dockerOptions: DockerodeControllerOptions = {};
   if (config !== undefined) {
@@ -82,6 +82,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     version: packageVersion(),
     processMetrics: true,
   });
+  for (const warning of tokenWarnings) logger.warn(warning);
   if (config.auth.disabled) {
     logger.warn('authentication is disabled by configuration: anyone who can reach the port can start and stop the targets');
   }
