@@ -128,6 +128,7 @@ describe('answers from Ollama pass through and are counted', () => {
 
 describe('broken connections', () => {
   test('the client goes away mid-stream: the upstream request is aborted, the slot freed, counted as aborted', async () => {
+    await postJson(standIn.url, '/_standin/options', { answerTokens: 2000 });
     const controller = new AbortController();
     const client = new Ollama({ host: gateway.url, fetch: (input, init) => fetch(input, { ...init, signal: controller.signal }) });
     const stream = await client.generate({ model: 'phi3:mini', prompt: 'a long story', stream: true });

@@ -61,7 +61,7 @@ test('over max_queue: 503 at once with Retry-After and Ollama\'s error shape; me
   expect(await metric(gateway.registry, 'ollama_requests_total', { model: 'phi3:mini', endpoint: '/api/generate', outcome: 'rejected_queue_full' })).toBe(1);
 });
 
-test('a request held longer than hold_timeout_seconds: 503 queue_timeout; a client that leaves the queue is no longer counted', async () => {
+test('a request held longer than hold_timeout_seconds: 503 queue_timeout', async () => {
   gateway = await startGateway({ upstream: { url: standIn.url }, admission: { max_concurrent: 1, max_queue: 5, hold_timeout_seconds: 0.2 } });
   const first = ask('slow');
   await eventually(() => metric(gateway.registry, 'ollama_requests_in_flight'), (v) => v === 1);
@@ -69,7 +69,13 @@ test('a request held longer than hold_timeout_seconds: 503 queue_timeout; a clie
   expect(timedOut.status).toBe(503);
   expect(JSON.parse(timedOut.body).error).toMatch(/^no slot for this request within 0.2 s/);
   expect(await metric(gateway.registry, 'ollama_requests_total', { model: 'phi3:mini', endpoint: '/api/generate', outcome: 'queue_timeout' })).toBe(1);
+  expect((await first).status).toBe(200);
+});
 
+test('a client that leaves the queue is no longer counted in it', async () => {
+  gateway = await startGateway({ upstream: { url: standIn.url }, admission: { max_concurrent: 1, max_queue: 5 } });
+  const first = ask('slow');
+  await eventually(() => metric(gateway.registry, 'ollama_requests_in_flight'), (v) => v === 1);
   const controller = new AbortController();
   const leaving = fetch(`${gateway.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'phi3:mini', prompt: 'x' }), signal: controller.signal }).catch(() => 'left');
   await eventually(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 1);

@@ -123,6 +123,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       req.resume();
     }
 
+    // Metadata and other requests are never held: straight through, without the deadline's timer and signals.
+    if (!hasJsonBody(endpoint)) return forward(req, res, path, endpoint, model, body, clientGone.signal, clientGone.signal, started, settle);
+
     // One deadline for everything before the answer starts (queue and wake): clients such as n8n give up at 300 s.
     const hold = new AbortController();
     const holdTimer = setTimeout(() => hold.abort(new HoldTimeout()), Math.max(0, started + config.admission.holdTimeoutMs - performance.now()));

@@ -63,7 +63,7 @@ export function classifyError(err: NodeJS.ErrnoException, connected: boolean): U
 }
 
 export class Upstream {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo' });
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true } as http.AgentOptions);
   readonly host: string;
 
   constructor(readonly url: URL, private readonly connectTimeoutMs: number) {

@@ -273,6 +273,8 @@ export function createOllamaStandIn(options: StandInOptions = {}): OllamaStandIn
     for (let i = 0; i < tokens.length; i++) {
       if (closed) return;
       if (cfg.breakAfterTokens !== undefined && i >= cfg.breakAfterTokens) {
+        // What a crashed Ollama leaves: the tokens it sent, then a closed connection without the final chunk.
+        await new Promise((resolve) => res.write('', resolve));
         res.destroy();
         return;
       }
@@ -362,7 +364,8 @@ function showEntry(m: InstalledModel) {
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
 }
 
 /** Ollama's error shape: {"error": "..."} on /api, OpenAI's {"error": {message, type}} on /v1. */

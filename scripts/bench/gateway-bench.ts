@@ -1,0 +1,347 @@
+/**
+ * The Ollama gateway against its floor: the same Ollama stand-in reached directly, through the gateway and
+ * through nginx (Debian's, proxy_buffering off), interleaved in one run (round 1: direct, gateway, nginx;
+ * round 2: gateway, nginx, direct; ...) so that machine noise hits all three alike.
+ *
+ *   npx tsx scripts/bench/gateway-bench.ts [--rounds 3] [--seconds 5] [--streams 50] [--chunk-streams 100]
+ *     [--rate 500] [--soak-seconds 600] [--phases ttft,chunks,tags,rss,soak]
+ *
+ * - ttft: --streams concurrent streamed /api/generate requests, repeated for --seconds; time from send to the
+ *   first body chunk; the gateway's and nginx's added time = their percentile minus direct's.
+ * - chunks: --chunk-streams concurrent long streams for --seconds; NDJSON lines received per second.
+ * - tags: GET /api/tags paced at --rate req/s for --seconds (p50/p99 latency), and closed-loop throughput by
+ *   wrk (-t1 -c32) for --seconds.
+ * - rss: the gateway's VmRSS at rest and the highest sample during the chunks phase (100 streams).
+ * - soak: --soak-seconds of mixed load (streams, tags, aborted streams, 404s) through the gateway; RSS sampled
+ *   every 10 s after a forced-free warm-up minute; reports first, last, max and the slope per hour.
+ * Goals (issue 13): added TTFT < 1 ms p50, < 5 ms p99; chunk rate >= 95 % of direct; /api/tags throughput
+ * >= 50 % of nginx's; RSS < 100 MB at 100 streams and flat over the soak.
+ * The wake goal (first answer within 300 ms of the target being ready) is measured by
+ * scripts/bench/gateway-wake-bench.ts against a private dockerd.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
+import { pickPort, waitForHttp } from '../stack/processes';
+import { percentile, sendPaced } from './paced';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    streams: { type: 'string', default: '50' },
+    'chunk-streams': { type: 'string', default: '100' },
+    rate: { type: 'string', default: '500' },
+    'soak-seconds': { type: 'string', default: '600' },
+    phases: { type: 'string', default: 'ttft,chunks,tags,rss,soak' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const SECONDS = Number(args.seconds);
+const STREAMS = Number(args.streams);
+const CHUNK_STREAMS = Number(args['chunk-streams']);
+const RATE = Number(args.rate);
+const SOAK_SECONDS = Number(args['soak-seconds']);
+const PHASES = new Set(String(args.phases).split(','));
+
+interface Target { name: 'direct' | 'gateway' | 'nginx'; url: string }
+
+function spawnLogged(dir: string, name: string, command: string, argv: string[]): ChildProcess {
+  const out = fs.openSync(path.join(dir, `${name}.log`), 'a');
+  const child = spawn(command, argv, { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  return child;
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+/** One streamed generation: ms to the first chunk, lines received, or an error. */
+function stream(url: string, body: string, onLine?: () => void): Promise<{ firstMs: number; lines: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.request(`${url}/api/generate`, { method: 'POST', agent, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let firstMs = -1;
+      let lines = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (firstMs < 0) firstMs = performance.now() - t0;
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) {
+          lines++;
+          onLine?.();
+        }
+      });
+      res.on('end', () => (res.statusCode === 200 ? resolve({ firstMs, lines }) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function get(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function setStandIn(standIn: string, options: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${standIn}/_standin/options`, { method: 'POST', body: JSON.stringify(options) });
+  if (!res.ok) throw new Error(`stand-in options: ${await res.text()}`);
+}
+
+const rotate = <T>(list: T[], by: number) => list.map((_, i) => list[(i + by) % list.length]);
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    const standInPort = await pickPort(0);
+    const gatewayPort = await pickPort(0);
+    const nginxPort = await pickPort(0);
+    const standInUrl = `http://127.0.0.1:${standInPort}`;
+    children.push(spawnLogged(dir, 'standin', process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/stack/ollama-standin/main.ts'),
+      '--listen', `127.0.0.1:${standInPort}`, '--load-ms', '0', '--num-parallel', '100000', '--max-queue', '100000']));
+    const gatewayConfig = path.join(dir, 'gateway.yml');
+    // A queue wider than the load: the benchmark measures the proxy, not the admission policy.
+    fs.writeFileSync(gatewayConfig, `listen: 127.0.0.1:${gatewayPort}\nupstream: {url: "${standInUrl}"}\nadmission: {max_concurrent: 1024, max_queue: 10000}\n`);
+    const gateway = spawnLogged(dir, 'gateway', process.execPath, [...RECEIVER_NODE_FLAGS, '--import', 'tsx', path.join(ROOT, 'receiver/src/cli.ts'), 'gateway', '--config', gatewayConfig]);
+    children.push(gateway);
+    const nginxConf = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(nginxConf, `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nginx-body;
+  proxy_temp_path ${dir}/nginx-proxy;
+  client_max_body_size 64m;
+  upstream ollama { server 127.0.0.1:${standInPort}; keepalive 256; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    location / {
+      proxy_pass http://ollama;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host 127.0.0.1:${standInPort};
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 3600s;
+    }
+  }
+}
+`);
+    children.push(spawnLogged(dir, 'nginx', '/usr/sbin/nginx', ['-c', nginxConf, '-p', dir]));
+    const targets: Target[] = [
+      { name: 'direct', url: standInUrl },
+      { name: 'gateway', url: `http://127.0.0.1:${gatewayPort}` },
+      { name: 'nginx', url: `http://127.0.0.1:${nginxPort}` },
+    ];
+    for (const t of targets) await waitForHttp(`${t.url}/api/version`, { timeoutMs: 20_000 });
+    await get(`${standInUrl}/api/version`);
+    process.stdout.write(`gateway-bench: ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; rounds ${ROUNDS}, ${SECONDS} s per phase; logs in ${dir}\n`);
+    // Warm-up, not counted: every target's code paths (and the stand-in's) run before the first measurement.
+    await setStandIn(standInUrl, { tokensPerSecond: 1000, answerTokens: 20 });
+    for (const t of targets) {
+      await Promise.all(Array.from({ length: 20 }, async () => {
+        for (let i = 0; i < 10; i++) await stream(t.url, JSON.stringify({ model: 'phi3:mini', prompt: 'warm-up' }));
+        for (let i = 0; i < 50; i++) await get(`${t.url}/api/tags`);
+      }));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const restRss = rssMb(gateway.pid!);
+
+    if (PHASES.has('ttft')) {
+      // 20 tokens at 200/s per stream: each stream lasts 0.1 s, so the 50 streams start over and over.
+      await setStandIn(standInUrl, { tokensPerSecond: 200, answerTokens: 20 });
+      const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+      const body = JSON.stringify({ model: 'phi3:mini', prompt: 'time to first token' });
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const t of rotate(targets, round)) {
+          const until = performance.now() + SECONDS * 1000;
+          const warm = performance.now() + 500;
+          await Promise.all(Array.from({ length: STREAMS }, async () => {
+            while (performance.now() < until) {
+              const r = await stream(t.url, body);
+              if (performance.now() > warm) samples.get(t.name)!.push(r.firstMs);
+            }
+          }));
+        }
+      }
+      const stats = new Map([...samples].map(([name, s]) => { s.sort((a, b) => a - b); return [name, { p50: percentile(s, 50), p99: percentile(s, 99), n: s.length }]; }));
+      const d = stats.get('direct')!;
+      process.stdout.write(`\ntime to first chunk, ${STREAMS} concurrent streams (ms):\n  target    p50     p99     added p50  added p99  samples\n`);
+      for (const [name, s] of stats) {
+        process.stdout.write(`  ${name.padEnd(8)}  ${fmt(s.p50).padStart(6)}  ${fmt(s.p99).padStart(6)}  ${name === 'direct' ? '' : `${fmt(s.p50 - d.p50).padStart(9)}  ${fmt(s.p99 - d.p99).padStart(9)}`}  ${name === 'direct' ? ' '.repeat(20) : ''} ${s.n}\n`);
+      }
+    }
+
+    let streamRss = NaN;
+    if (PHASES.has('chunks') || PHASES.has('rss')) {
+      // Long answers at 500 tokens/s per stream: 100 streams offer 50,000 chunks/s.
+      await setStandIn(standInUrl, { tokensPerSecond: 500, answerTokens: 100_000 });
+      const rates = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const t of rotate(targets, round)) {
+          let lines = 0;
+          let counting = false;
+          const controllers: http.ClientRequest[] = [];
+          const body = JSON.stringify({ model: 'phi3:mini', prompt: 'chunks per second' });
+          for (let i = 0; i < CHUNK_STREAMS; i++) {
+            const req = http.request(`${t.url}/api/generate`, { method: 'POST', agent: false }, (res) => {
+              res.on('data', (chunk: Buffer) => {
+                if (!counting) return;
+                for (let j = chunk.indexOf(10); j !== -1; j = chunk.indexOf(10, j + 1)) lines++;
+              });
+              res.on('error', () => undefined);
+            });
+            req.on('error', () => undefined);
+            req.end(body);
+            controllers.push(req);
+          }
+          await new Promise((r) => setTimeout(r, 1000));
+          counting = true;
+          const t0 = performance.now();
+          let maxRss = 0;
+          while (performance.now() - t0 < SECONDS * 1000) {
+            await new Promise((r) => setTimeout(r, 250));
+            if (t.name === 'gateway') maxRss = Math.max(maxRss, rssMb(gateway.pid!));
+          }
+          rates.get(t.name)!.push(lines / ((performance.now() - t0) / 1000));
+          counting = false;
+          for (const req of controllers) req.destroy();
+          if (t.name === 'gateway') streamRss = Math.max(Number.isNaN(streamRss) ? 0 : streamRss, maxRss);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      if (PHASES.has('chunks')) {
+        const direct = median(rates.get('direct')!);
+        process.stdout.write(`\nchunks per second over ${CHUNK_STREAMS} concurrent streams (median of ${ROUNDS} rounds; offered ${CHUNK_STREAMS * 500}/s):\n`);
+        for (const [name, r] of rates) process.stdout.write(`  ${name.padEnd(8)}  ${fmt(median(r), 0).padStart(8)}/s  ${fmt((100 * median(r)) / direct, 1)} % of direct   rounds: ${r.map((x) => x.toFixed(0)).join(', ')}\n`);
+      }
+    }
+
+    if (PHASES.has('tags')) {
+      const lat = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+      const thr = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const t of rotate(targets, round)) {
+          const samples = lat.get(t.name)!;
+          await sendPaced(RATE, RATE, () => get(`${t.url}/api/tags`)); // 1 s warm-up, not counted
+          await sendPaced(RATE, RATE * SECONDS, async () => {
+            const t0 = performance.now();
+            await get(`${t.url}/api/tags`);
+            samples.push(performance.now() - t0);
+          });
+          thr.get(t.name)!.push(await wrk(`${t.url}/api/tags`, SECONDS));
+        }
+      }
+      const nginx = median(thr.get('nginx')!);
+      process.stdout.write(`\nGET /api/tags: paced ${RATE} req/s (latency ms) and closed loop (wrk -t1 -c32, req/s, median of ${ROUNDS}):\n`);
+      for (const t of targets) {
+        const s = lat.get(t.name)!.sort((a, b) => a - b);
+        process.stdout.write(`  ${t.name.padEnd(8)}  p50 ${fmt(percentile(s, 50))}  p99 ${fmt(percentile(s, 99))}   throughput ${fmt(median(thr.get(t.name)!), 0)}/s  (${fmt((100 * median(thr.get(t.name)!)) / nginx, 1)} % of nginx)\n`);
+      }
+    }
+
+    if (PHASES.has('rss')) {
+      process.stdout.write(`\ngateway RSS: at rest ${fmt(restRss, 1)} MB, highest during ${CHUNK_STREAMS} streams ${fmt(streamRss, 1)} MB (goal < 100 MB)\n`);
+    }
+
+    if (PHASES.has('soak')) await soak(targets[1].url, standInUrl, gateway.pid!);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    agent.destroy();
+  }
+}
+
+/** Mixed traffic through the gateway; RSS sampled every 10 s after the first minute (or a sixth of the soak). */
+async function soak(gatewayUrl: string, standInUrl: string, pid: number): Promise<void> {
+  await setStandIn(standInUrl, { tokensPerSecond: 200, answerTokens: 40 });
+  const end = performance.now() + SOAK_SECONDS * 1000;
+  const warmUp = performance.now() + Math.min(60, SOAK_SECONDS / 6) * 1000;
+  const samples: Array<[number, number]> = [];
+  let requests = 0;
+  let failures = 0;
+  const body = JSON.stringify({ model: 'phi3:mini', prompt: 'soak' });
+  const worker = async (kind: number) => {
+    while (performance.now() < end) {
+      try {
+        if (kind % 4 === 0) await stream(gatewayUrl, body);
+        else if (kind % 4 === 1) await get(`${gatewayUrl}/api/tags`);
+        else if (kind % 4 === 2) await abortedStream(gatewayUrl, body);
+        else await fetch(`${gatewayUrl}/api/generate`, { method: 'POST', body: '{"model":"missing","prompt":"x","stream":false}' }).then((r) => r.text());
+        requests++;
+      } catch {
+        failures++;
+      }
+    }
+  };
+  const sampler = (async () => {
+    while (performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      if (performance.now() > warmUp) samples.push([performance.now() / 1000, rssMb(pid)]);
+    }
+  })();
+  await Promise.all([...Array.from({ length: 40 }, (_, i) => worker(i)), sampler]);
+  const rss = samples.map((s) => s[1]);
+  const slope = linearSlope(samples) * 3600;
+  process.stdout.write(`\nsoak: ${SOAK_SECONDS} s of mixed traffic (40 clients: streams, tags, aborted streams, 404s), ${requests} requests, ${failures} failed\n`);
+  process.stdout.write(`  gateway RSS after warm-up: first ${fmt(rss[0], 1)} MB, last ${fmt(rss.at(-1)!, 1)} MB, max ${fmt(Math.max(...rss), 1)} MB, slope ${fmt(slope, 1)} MB/h over ${samples.length} samples\n`);
+}
+
+function abortedStream(url: string, body: string): Promise<void> {
+  return new Promise((resolve) => {
+    const req = http.request(`${url}/api/generate`, { method: 'POST', agent: false }, (res) => {
+      res.once('data', () => req.destroy());
+      res.on('error', () => undefined);
+      res.on('close', () => resolve());
+    });
+    req.on('error', () => resolve());
+    req.end(body);
+  });
+}
+
+function wrk(url: string, seconds: number): Promise<number> {
+  return new Promise((resolve, reject) => execFile('wrk', ['-t1', '-c32', `-d${seconds}s`, url], (err, stdout) => {
+    if (err) return reject(err);
+    const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+    if (!rate) return reject(new Error(`no Requests/sec in wrk's output:\n${stdout}`));
+    resolve(Number(rate[1]));
+  }));
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+}
+
+function linearSlope(points: Array<[number, number]>): number {
+  if (points.length < 2) return NaN;
+  const mx = points.reduce((s, p) => s + p[0], 0) / points.length;
+  const my = points.reduce((s, p) => s + p[1], 0) / points.length;
+  const num = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
+  const den = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+  return num / den;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
