@@ -11,6 +11,7 @@ import { StartupError } from './config/startup-error';
 import type { ReceiverConfig } from './config/types';
 import { createDockerodeController, parseDockerHost, type DockerodeControllerOptions } from './docker/dockerode-controller';
 import { createJsonLogger, type LogLevel, type Logger } from './logger';
+import { createLimitedServer } from './http/server-limits';
 import { readToken } from './token';
 
 export interface ReceiverOptions {
@@ -89,8 +90,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   if (dryRun) logger.warn('dry-run: decisions are logged and counted, nothing is started or stopped');
 
   await receiver.start();
-  const server = http.createServer(receiver.app);
-  server.keepAliveTimeout = 65_000;
+  const server = createLimitedServer(receiver.app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.host, () => {

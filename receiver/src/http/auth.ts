@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { Clock } from '../clock';
+import type { LogFields, Logger } from '../logger';
 
 export interface Credentials {
   token: string;
@@ -37,7 +39,32 @@ export function createAuthCheck(credentials: Credentials): (header: string | und
   };
 }
 
-/** Express middleware; onRejected lets the webhook count its 401s. */
+/** How often a flood of rejected requests may write a log line; the metrics count every one. */
+export const REJECTED_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * A warn line for the first rejected request, then at most one per interval, carrying how many were not
+ * logged since the previous line (`suppressed`): thousands of 401s a second make a line every 10 s.
+ */
+export function sampledWarn(logger: Logger, clock: Clock, msg: string, intervalMs = REJECTED_LOG_INTERVAL_MS): (fields: LogFields) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (fields) => {
+    const now = clock.now();
+    if (now - last < intervalMs) {
+      suppressed += 1;
+      return;
+    }
+    logger.warn(msg, suppressed > 0 ? { ...fields, suppressed } : fields);
+    last = now;
+    suppressed = 0;
+  };
+}
+
+/**
+ * Express middleware; onRejected counts and logs the 401 (sampledWarn). The connection is closed after a 401:
+ * a client guessing credentials reconnects for every guess instead of holding a keep-alive slot.
+ */
 export function requireAuth(check: ((header: string | undefined) => boolean) | undefined, onRejected?: () => void): RequestHandler {
   return (req, res, next) => {
     if (check === undefined || check(req.headers.authorization)) {
@@ -47,6 +74,7 @@ export function requireAuth(check: ((header: string | undefined) => boolean) | u
     onRejected?.();
     res
       .status(401)
+      .set('Connection', 'close')
       .set('WWW-Authenticate', 'Bearer realm="ai-dispatcher", Basic realm="ai-dispatcher"')
       .json({ error: 'unauthorized', message: 'missing or wrong credentials' });
   };

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { DockerUnavailableError } from '../docker/controller';
 import { ShuttingDownError, type ActionOutcome, type Submission } from '../lifecycle/manager';
 import type { LifecycleAction } from '../lifecycle/types';
-import { requireAuth } from './auth';
+import { requireAuth, sampledWarn } from './auth';
 import type { AppContext } from './context';
 
 /**
@@ -11,7 +11,8 @@ import type { AppContext } from './context';
  */
 export function targetsRouter(ctx: AppContext): Router {
   const router = Router();
-  router.use('/api/v1', requireAuth(ctx.authCheck, () => ctx.logger.warn('api request rejected', { status: 401 })));
+  const unauthorizedLog = sampledWarn(ctx.logger, ctx.clock, 'api request rejected');
+  router.use('/api/v1', requireAuth(ctx.authCheck, () => unauthorizedLog({ status: 401 })));
 
   router.get('/api/v1/targets', (_req, res) => {
     res.json({ dryRun: ctx.dryRun, targets: ctx.manager.views() });

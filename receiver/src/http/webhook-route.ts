@@ -6,7 +6,7 @@ import { LIFECYCLE_ALERTS, type LifecycleAction } from '../lifecycle/types';
 import type { WebhookOutcome } from '../metrics';
 import { jsonShapeProblem } from '../webhook/json-shape';
 import { WEBHOOK_JSON_LIMITS, checkPayload } from '../webhook/payload';
-import { requireAuth } from './auth';
+import { requireAuth, sampledWarn } from './auth';
 import { answerForBodyError, isJsonMediaType } from './body-errors';
 import type { AppContext } from './context';
 import { sendJson } from './send-json';
@@ -38,6 +38,7 @@ export function webhookHandlers(ctx: AppContext): Array<RequestHandler | ErrorRe
   const { metrics, logger } = ctx;
   const count = (outcome: WebhookOutcome) => metrics.webhookRequests.inc({ outcome });
   const plannerConfig = { targets: new Set(ctx.manager.names()), resolved: ctx.config.webhook.resolved };
+  const unauthorizedLog = sampledWarn(logger, ctx.clock, 'webhook request rejected');
 
   const reject = (res: express.Response, status: number, outcome: WebhookOutcome, body: Record<string, unknown>) => {
     count(outcome);
@@ -152,7 +153,7 @@ export function webhookHandlers(ctx: AppContext): Array<RequestHandler | ErrorRe
   return [
     requireAuth(ctx.authCheck, () => {
       count('unauthorized');
-      logger.warn('webhook request rejected', { status: 401, outcome: 'unauthorized' });
+      unauthorizedLog({ status: 401, outcome: 'unauthorized' });
     }),
     gate,
     express.json({ limit: ctx.config.webhook.bodyLimitBytes, type: () => true, verify: refuseComplexJson }),

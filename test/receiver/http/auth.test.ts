@@ -1,4 +1,9 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
+import { REJECTED_LOG_INTERVAL_MS } from '../../../receiver/src/http/auth';
+import { ManualClock } from '../../support/manual-clock';
 import { parseConfig } from '../../../receiver/src/config/load';
 import { createAuthCheck } from '../../../receiver/src/http/auth';
 import { fixtureBytes, withContractLabels } from '../../support/alertmanager-fixtures';
@@ -62,6 +67,53 @@ describe('webhook credentials', () => {
       config: parseConfig('auth: {disabled: true}\ntargets: {ollama: {members: [{container: ollama}], readiness: {type: running}, cooldown_seconds: 0}}'),
     });
     expect((await request(r.app).post(PATH).set('Content-Type', 'application/json').send(body())).status).toBe(202);
+  });
+
+  // Issue 15: every 401 wrote a log line (2,000 lines/s seen); the metric already counts each one.
+  test('a flood of 401s writes one log line per interval, saying how many it left out; the metric counts all', async () => {
+    const clock = new ManualClock();
+    const r = buildTestReceiver({ clock });
+    for (let i = 0; i < 300; i++) await request(r.app).post(PATH).set('Authorization', `Bearer wrong-${i}`).send(body());
+    for (let i = 0; i < 50; i++) await request(r.app).get('/api/v1/targets');
+    const rejected = () => r.logs().filter((l) => /request rejected/.test(String(l.msg)));
+    expect(rejected()).toEqual([
+      expect.objectContaining({ msg: 'webhook request rejected', status: 401, outcome: 'unauthorized' }),
+      expect.objectContaining({ msg: 'api request rejected', status: 401 }),
+    ]);
+    expect(await r.metricValue('ai_dispatcher_webhook_requests_total', { outcome: 'unauthorized' })).toBe(300);
+    clock.advance(REJECTED_LOG_INTERVAL_MS);
+    await request(r.app).post(PATH).send(body());
+    expect(rejected()).toHaveLength(3);
+    expect(rejected()[2]).toEqual(expect.objectContaining({ msg: 'webhook request rejected', status: 401, suppressed: 299 }));
+  });
+
+  test('the connection is closed after a 401; an accepted request keeps it open', async () => {
+    const r = buildTestReceiver();
+    const server = http.createServer(r.app).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const exchange = (headers: string) => new Promise<{ status: string; closed: boolean }>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let text = '';
+      let timer: NodeJS.Timeout | undefined;
+      socket.on('data', (c) => {
+        text += c.toString();
+        // Answer complete: give the server 500 ms to close the connection, or not.
+        if (/\r\n\r\n[\s\S]*\}$/.test(text)) timer ??= setTimeout(() => { socket.destroy(); resolve({ status: text.slice(9, 12), closed: false }); }, 500);
+      });
+      socket.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: text.slice(9, 12), closed: true });
+      });
+      socket.write(`GET /api/v1/targets HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n${headers}\r\n`);
+    });
+    try {
+      expect(await exchange('Authorization: Bearer wrong\r\n')).toEqual({ status: '401', closed: true });
+      expect(await exchange(`Authorization: Bearer ${TEST_TOKEN}\r\n`)).toEqual({ status: '200', closed: false });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   test('auth enabled without a token is refused at construction', () => {
