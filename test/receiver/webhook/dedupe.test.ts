@@ -9,6 +9,15 @@ describe('DedupeWindow', () => {
     expect(d.has('other', 10)).toBe(false);
   });
 
+  test('forgetting a key (an action that was suppressed) drops only that key', () => {
+    const d = new DedupeWindow(1000);
+    d.remember('stop', 'ollama', 0);
+    d.remember('start', 'ollama', 0);
+    d.forget('stop');
+    expect(d.has('stop', 1)).toBe(false);
+    expect(d.has('start', 1)).toBe(true);
+  });
+
   test('forgetting a target drops only its keys', () => {
     const d = new DedupeWindow(1000);
     d.remember('a', 'ollama', 0);
