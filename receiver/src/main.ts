@@ -7,6 +7,7 @@ import './docker/skip-buildkit';
 import { createApp, type ReceiverApp } from './app';
 import { systemClock } from './clock';
 import { ConfigError, loadConfigFile, parseListen } from './config/load';
+import { ownContainerProblems, proxyTargetProblems, containerIdFrom } from './config/self-targets';
 import { StartupError } from './config/startup-error';
 import type { ReceiverConfig } from './config/types';
 import { createDockerodeController, parseDockerHost, type DockerodeControllerOptions } from './docker/dockerode-controller';
@@ -22,6 +23,8 @@ export interface ReceiverOptions {
   env?: NodeJS.ProcessEnv;
   /** Where log lines go (stdout by default). */
   write?: (line: string) => void;
+  /** The container this process runs in (null: none); read from /proc/self when not given. */
+  ownContainerId?: string | null;
 }
 
 export interface RunningReceiver {
@@ -70,12 +73,23 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   if (reported.length > 0 || config === undefined) throw new StartupError(reported);
   if (listen !== undefined) config.listen = listen;
 
+  const docker = createDockerodeController(dockerOptions);
+  // Never a target that is this receiver or the proxy it reaches Docker through (config load checks docker.host).
+  const selfProblems = config.docker.host === undefined && config.docker.socketPath === undefined ? proxyTargetProblems(config.targets.values(), env.DOCKER_HOST) : [];
+  const ownId = options.ownContainerId !== undefined ? options.ownContainerId : readOwnContainerId();
+  if (ownId) {
+    const refs = [...config.targets.values()].flatMap((t) => t.members).filter((ref) => ref.kind !== 'swarm');
+    const states = new Map(await Promise.all(refs.map(async (ref) => [ref, await docker.inspect(ref).catch(() => undefined)] as const)));
+    selfProblems.push(...ownContainerProblems(config.targets.values(), ownId, states));
+  }
+  if (selfProblems.length > 0) throw new StartupError([{ source: `configuration file ${options.configPath}`, errors: selfProblems }]);
+
   const logger = createJsonLogger({ level: logLevel(env), write: options.write, secrets: token ? [token] : [] });
   const dryRun = options.dryRun ?? false;
   const receiver = createApp({
     config,
     registry: new Registry(),
-    docker: createDockerodeController(dockerOptions),
+    docker,
     logger,
     clock: systemClock,
     token,
@@ -170,6 +184,17 @@ function dockerConnection(config: ReceiverConfig, env: NodeJS.ProcessEnv): Docke
 function logLevel(env: NodeJS.ProcessEnv): LogLevel {
   const level = env.AI_DISPATCHER_LOG_LEVEL;
   return level === 'debug' || level === 'warn' || level === 'error' ? level : 'info';
+}
+
+function readOwnContainerId(): string | null {
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return containerIdFrom(read('/proc/self/mountinfo'), read('/proc/self/cgroup')) ?? null;
 }
 
 /** The version in the package.json above this file (source tree or dist/). */

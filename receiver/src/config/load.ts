@@ -5,6 +5,7 @@ import yaml from 'js-yaml';
 import type { ContainerRef } from '../docker/controller';
 import { didYouMean } from './did-you-mean';
 import { configSchema } from './schema';
+import { proxyTargetProblems } from './self-targets';
 import type { ReadinessConfig, ReceiverConfig, TargetConfig } from './types';
 
 /** Every problem found in a configuration, reported together. */
@@ -142,6 +143,7 @@ function normalize(raw: RawConfig, errors: string[]): ReceiverConfig {
       stopTimeoutSeconds: t.stop_timeout_seconds,
     });
   }
+  errors.push(...proxyTargetProblems(targets.values(), raw.docker.host));
 
   return {
     listen: listen ?? { host: '127.0.0.1', port: 0 },

@@ -4,7 +4,15 @@ import http from 'node:http';
  * Limits on the HTTP server (Node's defaults: 60 s for the headers, 300 s for a request, no connection cap).
  * A request is its headers and body, not the answer: a wake that waits minutes for readiness is unaffected.
  */
-export const SERVER_LIMITS = {
+export interface ServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  connectionsCheckingIntervalMs: number;
+  maxConnections: number;
+  keepAliveTimeoutMs: number;
+}
+
+export const SERVER_LIMITS: Readonly<ServerLimits> = {
   /** The whole header block must arrive within this (slowloris). */
   headersTimeoutMs: 10_000,
   /** The whole request, body included (a 1 MiB webhook body takes milliseconds from Alertmanager). */
@@ -15,9 +23,9 @@ export const SERVER_LIMITS = {
   maxConnections: 512,
   /** Longer than the idle timeout of Go's HTTP clients towards us would risk a reset on reuse; kept from before. */
   keepAliveTimeoutMs: 65_000,
-} as const;
+};
 
-export function createLimitedServer(handler: http.RequestListener, limits = SERVER_LIMITS): http.Server {
+export function createLimitedServer(handler: http.RequestListener, limits: Readonly<ServerLimits> = SERVER_LIMITS): http.Server {
   const server = http.createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
