@@ -4,7 +4,8 @@
  *   - `for:` of the lifecycle alerts (those with an ai_dispatcher_action label),
  *   - the idle period (record ai:threshold:idle_period_seconds),
  *   - the window over which Ollama requests are counted (the range of increase(ollama_requests_total), 2m), which
- *     otherwise keeps "a request happened" true for a minute after the last one.
+ *     otherwise keeps "a request happened" true for a minute after the last one, and the same window for a
+ *     moved expires_at (ai:ollama_model_expires_at:changes2m).
  * Every change must find its target: a renamed rule fails here instead of silently keeping the long period.
  */
 import fs from 'node:fs';
@@ -38,8 +39,20 @@ export function shortenRules(groups: { groups: Array<{ rules: Rule[] }> }, p: Sh
         rule.expr = rule.expr.replace(/(increase\(ollama_requests_total\{[^}]*\})\[[^\]]+\]\)/g, `$1[${p.requestWindowSeconds}s])`);
         found.add('request_window');
       }
+      // The same window for use seen in a moved expires_at (use that bypassed the gateway).
+      if (rule.record === EXPIRY_CHANGES_RULE) {
+        rule.expr = shortenExpiryWindow(rule.expr, p.requestWindowSeconds);
+        found.add('expiry_window');
+      }
     }
   }
+}
+
+export const EXPIRY_CHANGES_RULE = 'ai:ollama_model_expires_at:changes2m';
+
+/** The 2m window of changes(...expires_at...) and of its "new series" offset, as the request window. */
+export function shortenExpiryWindow(expr: string, seconds: number): string {
+  return expr.replace(/\[2m\]/g, `[${seconds}s]`).replace(/offset 2m/g, `offset ${seconds}s`);
 }
 
 /** Writes shortened copies of srcDir's rule files into destDir; returns the written files. */
@@ -53,7 +66,7 @@ export function writeShortenedRules(destDir: string, p: ShortPeriods, srcDir?: s
     fs.writeFileSync(out, `# Shortened copy of ${path.basename(file)} (scripts/stack/short-periods.ts): ${JSON.stringify(p)}\n` + yaml.dump(doc, { lineWidth: -1 }));
     return out;
   });
-  for (const needed of ['for:PendingAIWorkflows', 'for:AIServicesIdleTooLong', 'idle_period', 'request_window']) {
+  for (const needed of ['for:PendingAIWorkflows', 'for:AIServicesIdleTooLong', 'idle_period', 'request_window', 'expiry_window']) {
     if (!found.has(needed)) throw new Error(`short periods: no rule matched ${needed}; update scripts/stack/short-periods.ts to the rules`);
   }
   return written;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { ruleFilesIn } from '../../scripts/stack/config';
-import { writeShortenedRules } from '../../scripts/stack/short-periods';
+import { EXPIRY_CHANGES_RULE, shortenExpiryWindow, writeShortenedRules } from '../../scripts/stack/short-periods';
 
 const periods = { lifecycleForSeconds: 1, idlePeriodSeconds: 7, requestWindowSeconds: 3 };
 let dir: string;
@@ -38,6 +38,10 @@ describe('short-period rule copies', () => {
         expect(after.for).toBe('1s');
       } else if (after.record === 'ai:threshold:idle_period_seconds') {
         expect(after.expr).toBe('vector(7)');
+      } else if (after.record === EXPIRY_CHANGES_RULE) {
+        expect(after.expr).toBe(shortenExpiryWindow(before.expr, 3));
+        expect(after.expr).toContain('[3s]');
+        expect(after.expr).toContain('offset 3s');
       } else {
         expect(after.expr).toBe(before.expr.replace(/(increase\(ollama_requests_total\{[^}]*\})\[[^\]]+\]\)/g, '$1[3s])'));
         expect(after.expr).not.toBe(before.expr);
