@@ -110,6 +110,7 @@ describe('alerts', () => {
       expect.arrayContaining([
         'PendingAIWorkflows',
         'AIServicesIdleTooLong',
+        'AIWorkExpectedSoon',
         'AIServiceHighResourceUsage',
         'AIModelPerformanceDegraded',
         'AIRecommendationInputsMissing',
@@ -151,10 +152,15 @@ describe('alerts', () => {
       ai_dispatcher_action: 'stop',
       ai_dispatcher_target: 'ollama',
     });
+    expect(byName.get('AIWorkExpectedSoon')!.labels).toEqual({
+      severity: 'info',
+      ai_dispatcher_action: 'start',
+      ai_dispatcher_target: 'ollama',
+    });
     for (const label of ['ai_dispatcher_action', 'ai_dispatcher_target', 'severity']) {
       expect(rulesReadme).toContain(`| \`${label}\` |`);
     }
-    const otherAlerts = alerts.filter((a) => !['PendingAIWorkflows', 'AIServicesIdleTooLong'].includes(a.alert));
+    const otherAlerts = alerts.filter((a) => !['PendingAIWorkflows', 'AIServicesIdleTooLong', 'AIWorkExpectedSoon'].includes(a.alert));
     for (const a of otherAlerts) expect(a.labels?.ai_dispatcher_action).toBeUndefined();
   });
 
@@ -224,8 +230,8 @@ describe('configuration tables', () => {
     }
     const lifecycleAndServiceAlerts = ourAlerts.groups
       .flatMap((g) => g.rules)
-      .filter((r) => ['PendingAIWorkflows', 'AIServicesIdleTooLong', 'AIServiceHighResourceUsage', 'AIModelPerformanceDegraded'].includes(r.alert!));
-    expect(lifecycleAndServiceAlerts.length).toBe(4);
+      .filter((r) => ['PendingAIWorkflows', 'AIServicesIdleTooLong', 'AIWorkExpectedSoon', 'AIServiceHighResourceUsage', 'AIModelPerformanceDegraded'].includes(r.alert!));
+    expect(lifecycleAndServiceAlerts.length).toBe(5);
     for (const r of lifecycleAndServiceAlerts) expect(r.expr).not.toMatch(/\b(node|ollama|container|n8n)_[a-z_]+\{/);
   });
 });

@@ -29,7 +29,7 @@ export const QUERIES = {
   cpuThreshold: { expr: 'ai:threshold:node_cpu_utilisation_ratio', source: BUNDLE },
   idlePeriod: { expr: 'ai:threshold:idle_period_seconds', source: BUNDLE },
   pending: { expr: 'ai:n8n_pending_ai_work:sum', source: `${BUNDLE} and scrape n8n (job n8n)` },
-  expectedSoon: { expr: 'ai:n8n_pending_ai_work:expected_soon', source: `${BUNDLE} (warm-up rules)` },
+  expectedSoon: { expr: 'ai:n8n_pending_ai_work:expected_soon', source: 'load rules/ai-dispatcher-warmup.rules.yml (the warm-up)' },
   actions: { expr: 'ai_dispatcher_actions_total', source: 'scrape the receiver (job ai-dispatcher)' },
   wakes: { expr: 'ollama_gateway_wakes_total', source: GATEWAY },
   wakeDurationBuckets: { expr: 'ollama_gateway_wake_duration_seconds_bucket', source: GATEWAY },
