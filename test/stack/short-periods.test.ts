@@ -47,7 +47,7 @@ describe('short-period rule copies', () => {
         expect(after.expr).not.toBe(before.expr);
       }
     }
-    expect(changed.filter(([, r]) => r.alert).map(([, r]) => r.alert).sort()).toEqual(['AIServicesIdleTooLong', 'PendingAIWorkflows']);
+    expect(changed.filter(([, r]) => r.alert).map(([, r]) => r.alert).sort()).toEqual(['AIServicesIdleTooLong', 'AIWorkExpectedSoon', 'PendingAIWorkflows']);
     // Other alerts keep their periods.
     const others = copy.filter((r) => r.alert && !r.labels?.ai_dispatcher_action);
     expect(others.length).toBeGreaterThan(0);
