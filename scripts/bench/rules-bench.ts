@@ -39,7 +39,7 @@ import { waitForHttp } from '../stack/processes';
 const RULE_FILES = ['rules/ai-dispatcher.rules.yml', 'rules/ai-dispatcher.alerts.yml'];
 
 /** The 13 PromQL queries the original design's client-side selector sends per recommendation, in its order. */
-const ORIGINAL_DESIGN_QUERIES = [
+export const ORIGINAL_DESIGN_QUERIES = [
   'node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes * 100',
   '100 - (avg(rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)',
   'node_load1',
@@ -56,7 +56,7 @@ const ORIGINAL_DESIGN_QUERIES = [
 ];
 
 /** One recommendation, as a client asks for it (rules/README.md's curl example): the documented query for one pair. */
-const PAIR_QUERY = RECOMMENDATION_QUERY.replace(
+export const PAIR_QUERY = RECOMMENDATION_QUERY.replace(
   'timestamp(ai:recommended_model_options)',
   'timestamp(ai:recommended_model_options{complexity="high", task_type="analysis"})',
 );
@@ -67,7 +67,7 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
@@ -75,7 +75,7 @@ const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** This machine's node exporter, on a free port. */
-async function startNodeExporter(): Promise<{ address: string; close(): Promise<void> }> {
+export async function startNodeExporter(): Promise<{ address: string; close(): Promise<void> }> {
   const address = `127.0.0.1:${await freePort()}`;
   const child = spawn('prometheus-node-exporter', [`--web.listen-address=${address}`], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -90,7 +90,7 @@ async function startNodeExporter(): Promise<{ address: string; close(): Promise<
 }
 
 /** A stand-in host for phase 3, like node exporter's: 4 CPUs with all modes, clock, memory, load, filesystem. */
-async function startHost(): Promise<TestExporter> {
+export async function startHost(): Promise<TestExporter> {
   const e = await startTestExporter();
   const start = Date.now();
   const modes = ['idle', 'user', 'system', 'iowait', 'irq', 'softirq', 'nice', 'steal'];
@@ -111,7 +111,7 @@ async function startHost(): Promise<TestExporter> {
 }
 
 /** Ollama exporter, cAdvisor, n8n and receiver stand-ins with the series the rules and the original design's queries read. */
-async function startServices(): Promise<TestExporter> {
+export async function startServices(): Promise<TestExporter> {
   const e = await startTestExporter();
   const start = Date.now();
   e.onScrape(() => {
@@ -142,12 +142,12 @@ async function startServices(): Promise<TestExporter> {
   return e;
 }
 
-interface GroupStats {
+export interface GroupStats {
   duration: number[];
   samples: number[];
 }
 
-function parseGroupMetrics(text: string, stats: Map<string, GroupStats>, sums: number[]) {
+export function parseGroupMetrics(text: string, stats: Map<string, GroupStats>, sums: number[]) {
   let sum = 0;
   for (const line of text.split('\n')) {
     const m = /^prometheus_rule_group_last_(duration_seconds|evaluation_samples)\{rule_group="[^;"]*;([^"]+)"\} (\S+)$/.exec(line);
@@ -166,7 +166,7 @@ function parseGroupMetrics(text: string, stats: Map<string, GroupStats>, sums: n
 type Client = (url: string) => Promise<string>;
 
 /** The original design's client: fetch (undici, keep-alive). */
-const viaFetch: Client = async (url) => (await fetch(url)).text();
+export const viaFetch: Client = async (url) => (await fetch(url)).text();
 
 /** A leaner client: node:http with one keep-alive socket (much less per-request overhead than fetch). */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -182,7 +182,7 @@ const viaHttp: Client = (url) =>
       .on('error', reject);
   });
 
-async function timed(client: Client, url: string, queries: string[]): Promise<number> {
+export async function timed(client: Client, url: string, queries: string[]): Promise<number> {
   const t0 = process.hrtime.bigint();
   for (const q of queries) {
     const body = JSON.parse(await client(`${url}/api/v1/query?query=${encodeURIComponent(q)}`)) as { status: string };
@@ -320,7 +320,10 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// The helpers above are shared with inventory-rules-bench.ts; run the benchmark only when started itself.
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
