@@ -61,7 +61,9 @@ describe('series present from the start', () => {
       ['accepted', 'error', 'invalid', 'too_large', 'unauthorized', 'unavailable', 'unsupported_media_type'],
     );
     expect(labelsOf('ai_dispatcher_alerts_ignored_total', 'reason')).toEqual(['missing_labels', 'resolved', 'unknown_action', 'unknown_target']);
-    expect(samples(text, 'ai_dispatcher_alerts_received_total')).toHaveLength(6);
+    expect(samples(text, 'ai_dispatcher_alerts_received_total').map((s) => `${s.labels.alertname}/${s.labels.status}`).sort()).toEqual(
+      ['AIServicesIdleTooLong', 'AIWorkExpectedSoon', 'PendingAIWorkflows', 'other'].flatMap((a) => [`${a}/firing`, `${a}/resolved`]),
+    );
     expect(labelsOf('ai_dispatcher_docker_errors_total', 'operation')).toEqual(['inspect', 'ping', 'start', 'stop']);
     for (const name of ['webhook_requests_total', 'alerts_ignored_total', 'alerts_received_total', 'docker_errors_total']) {
       expect(samples(text, `ai_dispatcher_${name}`).filter((s) => s.value !== 0)).toEqual([]);

@@ -6,7 +6,7 @@ export type ActionResult = 'success' | 'noop' | 'failed' | 'not_ready' | 'suppre
 /** Who asked: an Alertmanager notification, an operator (manual override), or a client waiting for readiness. */
 export type ActionOrigin = 'alert' | 'manual' | 'wake';
 
-export const LIFECYCLE_ALERTS = ['PendingAIWorkflows', 'AIServicesIdleTooLong'] as const;
+export const LIFECYCLE_ALERTS = ['PendingAIWorkflows', 'AIWorkExpectedSoon', 'AIServicesIdleTooLong'] as const;
 
 /** Alert labels of the contract (rules/README.md). */
 export const ACTION_LABEL = 'ai_dispatcher_action';
