@@ -38,7 +38,8 @@ export function buildWorkflow(): object {
       {
         id: '0d6c2a4e-6a51-4d0b-9a55-1c8f0f1e0a03', name: 'Wake Ollama (optional)', type: 'n8n-nodes-base.httpRequest', typeVersion: 4.2,
         position: [440, 0],
-        // Off by default: enable it to start Ollama at once through the receiver instead of waiting for the alert path.
+        // Off by default: the gateway wakes Ollama on the request itself; enable it only to start Ollama ahead of
+        // the request (e.g. while Prometheus is asked) when Ask Ollama bypasses the gateway.
         disabled: true,
         onError: 'continueRegularOutput',
         parameters: {
@@ -70,9 +71,10 @@ export function buildWorkflow(): object {
       {
         id: '0d6c2a4e-6a51-4d0b-9a55-1c8f0f1e0a06', name: 'Ask Ollama', type: 'n8n-nodes-base.httpRequest', typeVersion: 4.2,
         position: [1100, 0],
+        // Through the Ollama gateway (receiver/README.md, "Gateway"): queued, measured, and a stopped Ollama is woken.
         parameters: {
           method: 'POST',
-          url: 'http://ollama:11434/api/generate',
+          url: 'http://ollama-gateway:11434/api/generate',
           sendBody: true,
           specifyBody: 'json',
           jsonBody: '={{ JSON.stringify({ model: $json.model, prompt: $json.prompt, stream: false, options: $json.options }) }}',

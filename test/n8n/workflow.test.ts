@@ -66,6 +66,15 @@ describe('n8n workflow', () => {
     expect(toPrometheus).toHaveLength(1);
   });
 
+  it('sends its Ollama request through the gateway (queued, measured, wakes a stopped Ollama)', () => {
+    const ask = node('Ask Ollama');
+    expect(ask.parameters.method).toBe('POST');
+    const url = new URL(ask.parameters.url);
+    expect([url.hostname, url.port, url.pathname]).toEqual(['ollama-gateway', '11434', '/api/generate']);
+    const toOllama = workflow.nodes.filter((n: any) => n.type === 'n8n-nodes-base.httpRequest' && /ollama(?!-gateway)[^/]*:11434/.test(n.parameters.url));
+    expect(toOllama).toHaveLength(0);
+  });
+
   it('offers the wake call through the receiver, authenticated, off until enabled, never failing the workflow', () => {
     const wake = node('Wake Ollama (optional)');
     expect(wake.parameters.method).toBe('POST');
