@@ -13,10 +13,11 @@ export interface Window {
 
 /** Prometheus answers at most 11,000 points per series: the smallest of these steps that fits. */
 const STEPS = [15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+const MAX_POINTS = 11_000;
 
 export function chooseStep(rangeSeconds: number): number {
-  for (const step of STEPS) if (rangeSeconds / step <= 10_000) return step;
-  return Math.ceil(rangeSeconds / 10_000 / 3600) * 3600;
+  for (const step of STEPS) if (rangeSeconds / step + 1 <= MAX_POINTS) return step;
+  return Math.ceil(rangeSeconds / (MAX_POINTS - 1) / 3600) * 3600;
 }
 
 /** The window that ends at `end` (aligned down to the step, so reruns read the same points). */
