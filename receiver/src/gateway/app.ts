@@ -10,6 +10,7 @@ import { AnswerTail } from './generation-stats';
 import { createGatewayMetrics, type GatewayMetrics, type Outcome, type RejectReason } from './metrics';
 import { ModelLabels, NO_MODEL } from './model-label';
 import { BodyError, readBody } from './request-body';
+import { ModelPreloader } from './model-preloader';
 import { UpstreamPoller } from './upstream-poller';
 import { WakeClient } from './wake-client';
 
@@ -43,7 +44,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const metrics = createGatewayMetrics(registry, queue, deps.processMetrics);
   const labels = new ModelLabels(config.metrics.maxModels);
   const upstream = new Upstream(config.upstream.url, config.upstream.connectTimeoutMs);
-  const poller = new UpstreamPoller(config.upstream.url, config.poll.intervalMs, config.poll.timeoutMs, metrics, labels, logger);
+  const preloader = config.preload && new ModelPreloader({ ...config.preload, upstream: config.upstream.url, metrics, labels, logger });
+  // The model label is known only once a model is loaded; "no recommendation" has none.
+  if (preloader) metrics.preloads.inc({ model: '', result: 'no_recommendation' }, 0);
+  const poller = new UpstreamPoller(config.upstream.url, config.poll.intervalMs, config.poll.timeoutMs, metrics, labels, logger,
+    preloader && (() => void preloader.preload()));
   const waker = config.wake && new WakeClient({
     ...config.wake, token: deps.token, metrics, logger, upstreamReady: (signal) => upstream.ready(signal),
   });

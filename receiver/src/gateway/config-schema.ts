@@ -61,6 +61,33 @@ export const gatewayConfigSchema = {
       required: ['receiver_url'],
       additionalProperties: false,
     },
+    // After Ollama comes up, load the model recommended now for these pairs (Prometheus's answer).
+    preload: {
+      type: 'object',
+      properties: {
+        prometheus_url: { type: 'string', pattern: '^https?://[^?#]+$' },
+        pairs: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 64,
+          items: {
+            type: 'object',
+            properties: {
+              complexity: { type: 'string', pattern: '^[a-z_]{1,32}$' },
+              task_type: { type: 'string', pattern: '^[a-z_]{1,32}$' },
+            },
+            required: ['complexity', 'task_type'],
+            additionalProperties: false,
+          },
+        },
+        // Ollama's keep_alive: "30m", "1h", "-1" (for good), or seconds.
+        keep_alive: { anyOf: [{ type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?(ms|s|m|h)?$' }, { type: 'number' }], default: '30m' },
+        // A 7B model from a slow disk can take minutes to load.
+        timeout_seconds: { ...positiveSeconds, maximum: 3600, default: 300 },
+      },
+      required: ['prometheus_url', 'pairs'],
+      additionalProperties: false,
+    },
     metrics: {
       type: 'object',
       properties: {

@@ -13,6 +13,8 @@ export interface GatewayConfig {
   /** Absent: no wake; an unreachable Ollama answers 503 at once. */
   wake?: { receiverUrl: string; target: string; timeoutMs: number };
   metrics: { maxModels: number };
+  /** Absent: no model is loaded ahead of the first request. */
+  preload?: { prometheusUrl: string; pairs: Array<{ complexity: string; taskType: string }>; keepAlive: string | number; timeoutMs: number };
 }
 
 interface RawGatewayConfig {
@@ -23,6 +25,7 @@ interface RawGatewayConfig {
   poll: { interval_seconds: number; timeout_seconds: number };
   wake?: { receiver_url: string; target: string; timeout_seconds: number };
   metrics: { max_models: number };
+  preload?: { prometheus_url: string; pairs: Array<{ complexity: string; task_type: string }>; keep_alive: string | number; timeout_seconds: number };
 }
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
@@ -78,6 +81,12 @@ export function parseGatewayConfig(text: string, source = '<inline>'): GatewayCo
     },
     poll: { intervalMs: r.poll.interval_seconds * 1000, timeoutMs: r.poll.timeout_seconds * 1000 },
     wake: r.wake && { receiverUrl: r.wake.receiver_url.replace(/\/+$/, ''), target: r.wake.target, timeoutMs: r.wake.timeout_seconds * 1000 },
+    preload: r.preload && {
+      prometheusUrl: r.preload.prometheus_url.replace(/\/+$/, ''),
+      pairs: r.preload.pairs.map((p) => ({ complexity: p.complexity, taskType: p.task_type })),
+      keepAlive: r.preload.keep_alive,
+      timeoutMs: r.preload.timeout_seconds * 1000,
+    },
     metrics: { maxModels: r.metrics.max_models },
   };
 }

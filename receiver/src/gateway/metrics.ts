@@ -45,6 +45,7 @@ export interface GatewayMetrics {
   rejected: Counter<'reason'>;
   upstreamErrors: Counter<'reason'>;
   polls: Counter<'result'>;
+  preloads: Counter<'model' | 'result'>;
 }
 
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -86,6 +87,7 @@ export function createGatewayMetrics(registry: Registry, queue: AdmissionQueue, 
     queueWait: new Histogram({ name: 'ollama_gateway_queue_wait_seconds', help: 'Time generation requests waited for a slot.', buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300], registers }),
     rejected: new Counter({ name: 'ollama_gateway_rejected_requests_total', help: 'Requests the gateway answered itself without forwarding, by reason.', labelNames: ['reason'], registers }),
     upstreamErrors: new Counter({ name: 'ollama_gateway_upstream_errors_total', help: 'Failed connections to Ollama, by reason.', labelNames: ['reason'], registers }),
+    preloads: new Counter({ name: 'ollama_gateway_preloads_total', help: 'Model loads after Ollama came up (the recommended model of the configured pairs), by model and result.', labelNames: ['model', 'result'], registers }),
     polls: new Counter({ name: 'ollama_gateway_polls_total', help: 'Polls of Ollama\'s /api/tags and /api/ps, by result.', labelNames: ['result'], registers }),
   };
   for (const r of WAKE_RESULTS) m.wakes.inc({ result: r }, 0);

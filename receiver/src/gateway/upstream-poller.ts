@@ -22,6 +22,8 @@ export class UpstreamPoller {
     private readonly metrics: GatewayMetrics,
     private readonly labels: ModelLabels,
     private readonly logger: Logger,
+    /** Called when Ollama answers again after polls it did not answer (it was started). */
+    private readonly onBackUp?: () => void,
   ) {}
 
   start(): void {
@@ -55,7 +57,10 @@ export class UpstreamPoller {
       this.metrics.expiresAt.reset();
       if (this.lastUp !== false) this.logger.warn('ollama does not answer the poll', { error: (err as Error).message });
     }
-    if (up && this.lastUp === false) this.logger.info('ollama answers the poll again');
+    if (up && this.lastUp === false) {
+      this.logger.info('ollama answers the poll again');
+      this.onBackUp?.();
+    }
     this.lastUp = up;
     this.metrics.up.set(up ? 1 : 0);
     this.metrics.polls.inc({ result: up ? 'success' : 'failure' });
