@@ -7,7 +7,7 @@ import type { AppContext } from './context';
  * /readyz's Docker ping is reused for this long, and requests in between share one ping: the endpoint needs
  * no credentials, so its rate must not become the Docker engine's.
  */
-export const READY_PROBE_CACHE_MS = 2000;
+export const READY_PROBE_CACHE_MS = 250;
 
 /** /healthz (alive), /readyz (config loaded and Docker reachable), /metrics. No credentials needed. */
 export function healthRouter(ctx: AppContext, registry: Registry): Router {
