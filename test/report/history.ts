@@ -29,6 +29,7 @@ export interface Scenario {
     memoryMin: number;
     cpuTriggered: number;
     warmup: { arrivals: number; cold: number; warm: number };
+    preloads: { loaded: number; failed: number };
   };
 }
 
@@ -136,6 +137,11 @@ export function scenario(start: number): Scenario {
     gauge('ollama_request_duration_seconds_sum', { ...gw, model }, (t) => all.filter((e) => e <= t).length * m.seconds);
   }
 
+  // Preloads after each start of ollama (the gateway's preload block): one model each, one refused.
+  counter('ollama_gateway_preloads_total', { ...gw, model: 'qwen2.5:7b', result: 'loaded' }, ollamaStarts.slice(1));
+  counter('ollama_gateway_preloads_total', { ...gw, model: 'qwen2.5:7b', result: 'failed' }, ollamaStarts.slice(0, 1));
+  counter('ollama_gateway_preloads_total', { ...gw, model: '', result: 'no_recommendation' }, []);
+
   // --- Recommendation branches and inputs.
   const conservation: Interval[] = [
     [at(0, '13:00'), at(0, '15:00')],
@@ -211,6 +217,7 @@ export function scenario(start: number): Scenario {
       memoryMin: sortedMemory[0],
       cpuTriggered: cpu.filter(([t, v]) => inWindow(t) && v > 0.85).length,
       warmup: { arrivals: batchArrivals.length, cold, warm: batchArrivals.length - cold },
+      preloads: { loaded: ollamaStarts.length - 1, failed: 1 },
     },
   };
 }

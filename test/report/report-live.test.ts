@@ -128,6 +128,14 @@ describe('figures from a known history', () => {
     expect(figures.warmup!.warmupSeconds).toBe((14 + 39) * 60);
   });
 
+  it('model preloads after starts', () => {
+    const e = history.expected.preloads;
+    expect(figures.preloads).toEqual({
+      byResult: { loaded: e.loaded, failed: e.failed, no_recommendation: 0 },
+      byModel: [{ model: 'qwen2.5:7b', result: 'failed', count: e.failed }, { model: 'qwen2.5:7b', result: 'loaded', count: e.loaded }],
+    });
+  });
+
   it('no series is reported missing', () => {
     expect(figures.missing).toEqual([]);
   });

@@ -76,6 +76,12 @@ export interface WarmupFigures {
   warmupSeconds: number;
 }
 
+/** The gateway's model loads after Ollama came up: per model and result (no_recommendation has no model). */
+export interface PreloadFigures {
+  byResult: Record<string, number>;
+  byModel: Array<{ model: string; result: string; count: number }>;
+}
+
 export interface ChartSeries {
   label: string;
   values: Array<number | null>;
@@ -101,6 +107,7 @@ export interface ReportFigures {
   cpu: ThresholdFigures | null;
   idlePeriodSeconds: number | null;
   warmup: WarmupFigures | null;
+  preloads: PreloadFigures | null;
   /** Series that returned nothing over the window, and what to load or scrape for them. */
   missing: Array<{ series: string; source: string }>;
   charts: Chart[];
@@ -327,6 +334,20 @@ function warmupFigures(results: QueryResults, w: Window): WarmupFigures | null {
   };
 }
 
+function preloadFigures(results: QueryResults): PreloadFigures | null {
+  if (results.preloads.length === 0) return null;
+  const byResult: Record<string, number> = {};
+  const byModel: PreloadFigures['byModel'] = [];
+  for (const [key, series] of groupBy(results.preloads, (l) => JSON.stringify([l.model ?? '', l.result ?? '']))) {
+    const [model, result] = JSON.parse(key) as string[];
+    const count = round(sumIncrease(series), 3);
+    byResult[result] = round((byResult[result] ?? 0) + count, 3);
+    if (count > 0) byModel.push({ model, result, count });
+  }
+  byModel.sort((a, b) => `${a.model}/${a.result}`.localeCompare(`${b.model}/${b.result}`));
+  return { byResult, byModel };
+}
+
 function chart(id: string, title: string, unit: string, w: Window, series: Array<{ label: string; s: RangeSeries }>): Chart {
   return { id, title, unit, x: gridTimes(w), series: series.map(({ label, s }) => ({ label, values: onGrid(s, w) })) };
 }
@@ -430,6 +451,7 @@ export function computeFigures(results: QueryResults, w: Window): ReportFigures 
     cpu: thresholdFigures(results.cpu, results.cpuThreshold, w, (v, t) => v > t, 99),
     idlePeriodSeconds: lastValue(results.idlePeriod),
     warmup: warmupFigures(results, w),
+    preloads: preloadFigures(results),
     missing,
     charts: charts(results, w),
   };

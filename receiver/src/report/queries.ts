@@ -34,6 +34,7 @@ export const QUERIES = {
   wakes: { expr: 'ollama_gateway_wakes_total', source: GATEWAY },
   wakeDurationBuckets: { expr: 'ollama_gateway_wake_duration_seconds_bucket', source: GATEWAY },
   wakeDurationSum: { expr: 'ollama_gateway_wake_duration_seconds_sum', source: GATEWAY },
+  preloads: { expr: 'ollama_gateway_preloads_total', source: `${GATEWAY} with its preload block` },
   requests: { expr: 'ollama_requests_total', source: GATEWAY },
   durationBuckets: { expr: 'ollama_request_duration_seconds_bucket', source: GATEWAY },
   durationSum: { expr: 'ollama_request_duration_seconds_sum', source: GATEWAY },

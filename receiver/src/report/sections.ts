@@ -124,8 +124,15 @@ export function reportSections(f: ReportFigures, suggestions: Suggestion[]): Sec
           `Warm-ups: ${duration(wu.warmupSeconds)} running before work arrived` +
             (wu.warmupGiBHours === null ? '' : ` (${trim(wu.warmupGiBHours)} GiB-hours)`) +
             `; forecast starts followed by no work: ${wu.forecastStartsWithoutWork}.`,
+          f.preloads
+            ? `Model preloads by the gateway after a start: ${Object.entries(f.preloads.byResult).map(([r, n]) => `${r} ${count(n)}`).join(', ')}.`
+            : 'Model preloads: not known (ollama_gateway_preloads_total absent: the gateway has no preload block or is not scraped).',
         ]
       : ['Not known: ai:n8n_pending_ai_work:sum or the ollama target\'s running state is absent in the window.'],
+    table:
+      f.preloads && f.preloads.byModel.length > 0
+        ? { head: ['model preloaded after a start', 'result', 'count'], rows: f.preloads.byModel.map((p) => [p.model || '(none)', p.result, count(p.count)]) }
+        : undefined,
     charts: chartsOf('pending'),
   });
 
