@@ -102,7 +102,7 @@ export function scenario(start: number): Scenario {
   counter('ai_dispatcher_actions_total', { ...job, target: 'comfyui', action: 'stop', result: 'success' }, [at(0, '14:00')], restart);
 
   // --- Gateway: wakes and the wait for them (histogram), requests by model.
-  const gw = { job: 'gateway', instance: 'gateway:11434' };
+  const gw = { job: 'ollama', instance: 'ollama-gateway:11434' };
   const wakeOk = [at(0, '01:05'), at(0, '02:06'), at(0, '03:03'), at(0, '09:01'), at(1, '11:00')];
   const wakeTimeout = [at(1, '12:00')];
   counter('ollama_gateway_wakes_total', { ...gw, result: 'ready' }, wakeOk);

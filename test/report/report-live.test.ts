@@ -203,7 +203,7 @@ describe('the CLI', () => {
   it('says which series are missing and what to load, and still writes the report', async () => {
     const res = await cli(['--prometheus', prom.url, '--range', '1d', '--end', String(oldStart + DAY), '--format', 'md']);
     expect(res.code).toBe(0);
-    expect(res.stderr).toContain('no data for ollama_gateway_wakes_total: scrape the ai-dispatcher gateway');
+    expect(res.stderr).toContain('no data for ollama_gateway_wakes_total{job="ollama"}: scrape the ai-dispatcher gateway as job "ollama"');
     expect(res.stderr).toContain('no data for ai:n8n_pending_ai_work:sum: load rules/ai-dispatcher.rules.yml and scrape n8n');
     expect(res.stdout).toContain('## Series not found');
     expect(res.stdout).toContain('No gateway series (ollama_gateway_wakes_total, ollama_gateway_wake_duration_seconds) in the window');

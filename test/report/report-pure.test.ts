@@ -73,7 +73,7 @@ describe('figures and suggestions without most series', () => {
     const results = { ...empty, running: [{ labels: { target: 'ollama' }, points: points(() => 1) }] };
     const f = computeFigures(results, w);
     expect(f.missing.map((m) => m.series)).not.toContain('target:ai_dispatcher_target_running:max');
-    expect(f.missing).toContainEqual({ series: 'ollama_gateway_wakes_total', source: expect.stringContaining('gateway') });
+    expect(f.missing).toContainEqual({ series: 'ollama_gateway_wakes_total{job="ollama"}', source: expect.stringContaining('gateway') });
     expect(f.missing).toHaveLength(Object.keys(QUERIES).length - 1);
     expect(f.wakes).toBeNull();
     expect(f.warmup).toBeNull();

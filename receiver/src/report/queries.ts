@@ -13,7 +13,7 @@ export interface ReportQuery {
 
 const USAGE_RULES = 'load rules/ai-dispatcher-usage.rules.yml (with ai-dispatcher.rules.yml) and scrape the receiver (job ai-dispatcher)';
 const BUNDLE = 'load rules/ai-dispatcher.rules.yml';
-const GATEWAY = 'scrape the ai-dispatcher gateway (ai-dispatcher gateway, its /metrics)';
+const GATEWAY = 'scrape the ai-dispatcher gateway as job "ollama" (receiver/README.md, Gateway)';
 
 export const QUERIES = {
   running: { expr: 'target:ai_dispatcher_target_running:max', source: USAGE_RULES },
@@ -30,14 +30,14 @@ export const QUERIES = {
   idlePeriod: { expr: 'ai:threshold:idle_period_seconds', source: BUNDLE },
   pending: { expr: 'ai:n8n_pending_ai_work:sum', source: `${BUNDLE} and scrape n8n (job n8n)` },
   expectedSoon: { expr: 'ai:n8n_pending_ai_work:expected_soon', source: 'load rules/ai-dispatcher-warmup.rules.yml (the warm-up)' },
-  actions: { expr: 'ai_dispatcher_actions_total', source: 'scrape the receiver (job ai-dispatcher)' },
-  wakes: { expr: 'ollama_gateway_wakes_total', source: GATEWAY },
-  wakeDurationBuckets: { expr: 'ollama_gateway_wake_duration_seconds_bucket', source: GATEWAY },
-  wakeDurationSum: { expr: 'ollama_gateway_wake_duration_seconds_sum', source: GATEWAY },
-  preloads: { expr: 'ollama_gateway_preloads_total', source: `${GATEWAY} with its preload block` },
-  requests: { expr: 'ollama_requests_total', source: GATEWAY },
-  durationBuckets: { expr: 'ollama_request_duration_seconds_bucket', source: GATEWAY },
-  durationSum: { expr: 'ollama_request_duration_seconds_sum', source: GATEWAY },
+  actions: { expr: 'ai_dispatcher_actions_total{job="ai-dispatcher"}', source: 'scrape the receiver (job ai-dispatcher)' },
+  wakes: { expr: 'ollama_gateway_wakes_total{job="ollama"}', source: GATEWAY },
+  wakeDurationBuckets: { expr: 'ollama_gateway_wake_duration_seconds_bucket{job="ollama"}', source: GATEWAY },
+  wakeDurationSum: { expr: 'ollama_gateway_wake_duration_seconds_sum{job="ollama"}', source: GATEWAY },
+  preloads: { expr: 'ollama_gateway_preloads_total{job="ollama"}', source: `${GATEWAY} with its preload block` },
+  requests: { expr: 'ollama_requests_total{job="ollama"}', source: GATEWAY },
+  durationBuckets: { expr: 'ollama_request_duration_seconds_bucket{job="ollama"}', source: GATEWAY },
+  durationSum: { expr: 'ollama_request_duration_seconds_sum{job="ollama"}', source: GATEWAY },
 } satisfies Record<string, ReportQuery>;
 
 export type QueryName = keyof typeof QUERIES;
