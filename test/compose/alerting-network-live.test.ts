@@ -5,8 +5,9 @@
  * containers in the places of Prometheus and the receiver, and a client container where any other service
  * of the stack sits (n8n, Grafana, the gateway: the `default` network).
  *
- * The client can no longer post an alert that starts a target or a silence that blocks one; Prometheus can
- * still post alerts and Alertmanager can still reach the receiver. With the previous override (Alertmanager
+ * The client can no longer post an alert that starts a target or a silence that blocks one, nor reach the
+ * socket proxy's port; Prometheus can still post alerts, Alertmanager can still reach the receiver, and the
+ * receiver the proxy. With the previous override (Alertmanager
  * on `default`) the client's post is accepted and this test fails.
  *
  * The private dockerd runs in its own network namespace (`ip netns`) with --iptables=true, as a production
@@ -96,6 +97,8 @@ beforeAll(async () => {
     },
     prometheus: { networks: networksOf(services.prometheus), cmd: ['sleep', '3600'] },
     'ai-dispatcher': { networks: networksOf(services['ai-dispatcher']), cmd: ['httpd', '-f', '-p', '0.0.0.0:9095', '-h', '/www'] },
+    // The socket proxy's place, answering on its port (what it forwards is socket-proxy-live.test.ts's subject).
+    'docker-socket-proxy': { networks: networksOf(services['docker-socket-proxy']), cmd: ['httpd', '-f', '-p', '0.0.0.0:2375', '-h', '/www'] },
     // Every service the override gives no networks sits on `default` (n8n, Grafana, the user's own).
     client: { networks: networksOf(services.n8n), cmd: ['sleep', '3600'] },
   };
@@ -140,6 +143,13 @@ it('a container on the default network cannot post an alert to Alertmanager, at 
 it('nor a silence that would block a start', async () => {
   for (const ip of alertmanagerIps()) {
     expect({ ip, status: await postSilence('client', ip) }).toEqual({ ip, status: 0 });
+  }
+});
+
+it('nor reach the socket proxy, while the receiver does', async () => {
+  for (const ip of Object.values(ips['docker-socket-proxy']!)) {
+    expect({ ip, status: await http('client', 'GET', ip, 2375, '/api/tags') }).toEqual({ ip, status: 0 });
+    expect({ ip, status: await http('ai-dispatcher', 'GET', ip, 2375, '/api/tags') }).toEqual({ ip, status: 200 });
   }
 });
 
