@@ -24,6 +24,7 @@
  * apply to each of them, and inspect() reports the group as running only when all of them run.
  */
 import Docker from 'dockerode';
+import { systemClock, type Clock } from '../clock';
 import { ServiceNotFoundError, dockerodeSwarmApi, readService, scaleService } from './swarm-service';
 import {
   ContainerNotFoundError,
@@ -49,6 +50,8 @@ export interface DockerodeControllerOptions {
   timeoutMs?: number;
   /** Swarm services: how long start() waits for the tasks to run, stop() on top of its grace period. Default 60000 ms. */
   serviceWaitMs?: number;
+  /** Time for the Swarm waits (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Turns a DOCKER_HOST value (unix:///path, tcp://host:port, http(s)://host:port) into options. */
@@ -99,6 +102,7 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
     : new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
   const timeoutMs = options.timeoutMs ?? 5000;
   const serviceWaitMs = options.serviceWaitMs ?? 60_000;
+  const clock = options.clock ?? systemClock;
 
   /** Runs one API call bounded by a deadline and translates its failure into the controller's errors. */
   async function call<T>(what: string, run: (signal: AbortSignal) => Promise<T>, extraMs = 0): Promise<T> {
@@ -140,7 +144,7 @@ export function createDockerodeController(options: DockerodeControllerOptions = 
 
   async function scale(ref: SwarmRef, replicas: number, waitMs: number): Promise<boolean> {
     try {
-      return (await scaleService(swarmApi, ref.service, replicas, { waitMs, keepHigher: replicas > 0 })).changed;
+      return (await scaleService(swarmApi, ref.service, replicas, { waitMs, keepHigher: replicas > 0, clock })).changed;
     } catch (error) {
       if (error instanceof ServiceNotFoundError) throw new ContainerNotFoundError(ref);
       throw error;

@@ -15,8 +15,9 @@
  *   wait until every task that is being shut down has gone, so memory is never held twice.
  */
 import type Docker from 'dockerode';
+import { systemClock, type Clock } from '../clock';
+import { errorMessage } from '../error-message';
 import { DockerApiError } from './controller';
-import { systemClock } from '../clock';
 
 export interface ServiceSpec {
   Name: string;
@@ -140,6 +141,8 @@ export interface ScaleOptions {
   maxUpdateAttempts?: number;
   pollMs?: number;
   signal?: AbortSignal;
+  /** Time for the waits and their deadline (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface ScaleResult {
@@ -159,9 +162,10 @@ export interface ScaleResult {
  */
 export async function scaleService(api: SwarmApi, name: string, replicas: number, options: ScaleOptions): Promise<ScaleResult> {
   if (!Number.isInteger(replicas) || replicas < 0) throw new RangeError(`replicas must be a whole number >= 0, not ${replicas}`);
-  const deadline = Date.now() + options.waitMs;
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.now() + options.waitMs;
   const pollMs = options.pollMs ?? 100;
-  const sleep = (ms: number) => systemClock.sleep(ms, options.signal);
+  const sleep = (ms: number) => clock.sleep(ms, options.signal);
 
   const update = await updateReplicas(api, name, options.maxUpdateAttempts ?? 5, sleep, async (info, tasks) => {
     const current = replicasOf(info);
@@ -173,10 +177,10 @@ export async function scaleService(api: SwarmApi, name: string, replicas: number
     // Scaling up while earlier tasks are still stopping would run old and new side by side: wait, and
     // inspect again each time, since the spec read before the task list may already be out of date
     // (another caller scaled up in between, so its new task looks like one too many).
-    if (Date.now() >= deadline) {
+    if (clock.now() >= deadline) {
       throw new DockerApiError(`swarm service "${name}": tasks being shut down still there after ${options.waitMs / 1000} s; not scaled up`);
     }
-    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(pollMs, Math.max(0, deadline - clock.now())));
     return undefined;
   });
   const target = update.replicas;
@@ -184,7 +188,7 @@ export async function scaleService(api: SwarmApi, name: string, replicas: number
   const needed = Math.min(target, replicas);
 
   if (target === 0) {
-    const tasks = await waitFor(api, update.id, deadline, pollMs, sleep, (ts) => !ts.some(isLive), (ts) =>
+    const tasks = await waitFor(api, update.id, { deadline, pollMs, clock, sleep }, (ts) => !ts.some(isLive), (ts) =>
       `swarm service "${name}": ${ts.filter(isLive).length} task(s) still running ${options.waitMs / 1000} s after scaling to 0`,
     );
     return { changed: update.changed, previousReplicas: update.previous, replicas: 0, runningTasks: tasks.filter(isLive).length };
@@ -194,9 +198,7 @@ export async function scaleService(api: SwarmApi, name: string, replicas: number
     const tasks = await waitFor(
       api,
       update.id,
-      deadline,
-      pollMs,
-      sleep,
+      { deadline, pollMs, clock, sleep },
       (ts) => {
         const failed = ts.find((t) => FAILED.has(t.Status.State) && !update.knownTaskIds.has(t.ID));
         if (failed) throw new ServiceTaskFailedError(name, failed, '');
@@ -215,7 +217,7 @@ export async function scaleService(api: SwarmApi, name: string, replicas: number
     // Swarm would keep retrying (a missing image forever): put the count back, as a failed container start would.
     const note = await updateReplicas(api, name, options.maxUpdateAttempts ?? 5, sleep, async () => update.previous).then(
       () => `; scaled back to ${update.previous}`,
-      (rollback: unknown) => `; scaling back to ${update.previous} failed too: ${messageOf(rollback)}`,
+      (rollback: unknown) => `; scaling back to ${update.previous} failed too: ${errorMessage(rollback)}`,
     );
     if (error instanceof ServiceTaskFailedError) throw new ServiceTaskFailedError(name, error.task, note);
     if (error instanceof DockerApiError) throw new DockerApiError(error.message + note, error.statusCode, error.cause);
@@ -278,18 +280,16 @@ async function updateReplicas(
 async function waitFor(
   api: SwarmApi,
   serviceId: string,
-  deadline: number,
-  pollMs: number,
-  sleep: (ms: number) => Promise<void>,
+  wait: { deadline: number; pollMs: number; clock: Clock; sleep: (ms: number) => Promise<void> },
   done: (tasks: TaskInfo[]) => boolean,
   timeoutMessage: (tasks: TaskInfo[]) => string,
 ): Promise<TaskInfo[]> {
   for (;;) {
     const tasks = await api.listTasks(serviceId);
     if (done(tasks)) return tasks;
-    const left = deadline - Date.now();
+    const left = wait.deadline - wait.clock.now();
     if (left <= 0) throw new DockerApiError(timeoutMessage(tasks));
-    await sleep(Math.min(pollMs, left));
+    await wait.sleep(Math.min(wait.pollMs, left));
   }
 }
 
@@ -301,15 +301,11 @@ function replicasOf(info: ServiceInfo): number {
 /** The engine answers a stale Version.Index with HTTP 500 "update out of sequence" (not 409). */
 export function isOutOfSequence(error: unknown): boolean {
   const e = error as { statusCode?: unknown; json?: { message?: unknown } };
-  const text = `${messageOf(error)} ${typeof e?.json?.message === 'string' ? e.json.message : ''}`;
+  const text = `${errorMessage(error)} ${typeof e?.json?.message === 'string' ? e.json.message : ''}`;
   return e?.statusCode === 500 && /update out of sequence/i.test(text);
 }
 
 function statusOf(error: unknown): number | undefined {
   const code = (error as { statusCode?: unknown })?.statusCode;
   return typeof code === 'number' ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { DockerUnavailableError } from '../docker/controller';
-import { ShuttingDownError, type ActionOutcome, type Submission } from '../lifecycle/manager';
+import { ShuttingDownError, type ActionOutcome, type Submission } from '../lifecycle/submission';
 import type { LifecycleAction } from '../lifecycle/types';
 import { requireAuth, sampledWarn } from './auth';
 import type { AppContext } from './context';

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { DockerUnavailableError } from '../docker/controller';
-import { ShuttingDownError, type Disposition } from '../lifecycle/manager';
+import { ShuttingDownError, type Disposition } from '../lifecycle/submission';
 import { planNotification } from '../lifecycle/planner';
 import { LIFECYCLE_ALERTS, type LifecycleAction } from '../lifecycle/types';
 import type { WebhookOutcome } from '../metrics';

@@ -3,6 +3,7 @@
  * swarm-service.test.ts covers the engine itself): a fake SwarmApi that plays the orchestrator's part.
  */
 import { scaleService, type ServiceInfo, type SwarmApi, type TaskInfo } from '../../../receiver/src/docker/swarm-service';
+import { ManualClock } from '../../support/manual-clock';
 
 const running = (id: string, desired = 'running'): TaskInfo => ({ ID: id, DesiredState: desired, Status: { State: 'running' } });
 
@@ -107,4 +108,18 @@ it('a start that does not get its tasks running within the bound is scaled back 
     'swarm service "svc": 0 of 1 task(s) running after 0.05 s; scaled back to 0',
   );
   expect(svc.updates).toEqual([1, 0]);
+});
+
+it('waits on the clock it is given: a minute-long bound runs out on a manual clock without real waiting', async () => {
+  const clock = new ManualClock();
+  const began = clock.now();
+  const svc = fakeService(0, [[], [{ ID: 'n', DesiredState: 'running', Status: { State: 'pending' } }]]);
+  await expect(scaleService(svc.api, 'svc', 1, { waitMs: 60_000, pollMs: 1000, clock })).rejects.toThrow(
+    'swarm service "svc": 0 of 1 task(s) running after 60 s; scaled back to 0',
+  );
+  expect(svc.updates).toEqual([1, 0]);
+  // Polled once a (manual) second until the bound: about 60 looks, no more.
+  expect(clock.now() - began).toBe(60_000);
+  expect(svc.listCalls()).toBeGreaterThanOrEqual(60);
+  expect(svc.listCalls()).toBeLessThanOrEqual(63);
 });

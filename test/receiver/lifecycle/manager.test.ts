@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { Clock } from '../../../receiver/src/clock';
-import { ShuttingDownError } from '../../../receiver/src/lifecycle/manager';
+import { ShuttingDownError } from '../../../receiver/src/lifecycle/submission';
 import { fixtureBytes, withContractLabels } from '../../support/alertmanager-fixtures';
 import { FakeDocker } from '../../support/fake-docker';
 import { ManualClock } from '../../support/manual-clock';
@@ -121,6 +121,21 @@ describe('no flapping', () => {
     expect(docker.isRunning('ollama')).toBe(true);
     expect(r.logs()).toContainEqual(expect.objectContaining({ msg: 'start waits for the cooldown', wait_seconds: 60 }));
     expect(clock.now() - before).toBeGreaterThanOrEqual(160_000);
+  });
+
+  test('an action\'s duration is measured on the injected clock: the start that waited out the cooldown took 60 s', async () => {
+    const { r, clock, hook } = setup({ running: true, yaml: guarded().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
+    await r.manager.refresh();
+    (clock as ManualClock).advance(100_000);
+    await hook(stopBody());
+    await settled(r);
+    await hook(startBody());
+    await settled(r);
+    expect(r.logs()).toContainEqual(expect.objectContaining({ msg: 'action finished', action: 'start', result: 'success', duration_seconds: 60 }));
+    const histogram = await r.registry.getSingleMetric('ai_dispatcher_action_duration_seconds')!.get();
+    const sum = histogram.values.find((v) => (v as { metricName?: string }).metricName === 'ai_dispatcher_action_duration_seconds_sum' && v.labels.action === 'start');
+    expect(sum?.value).toBe(60);
+    expect(r.manager.view('ollama').lastAction?.at).toBe(new Date(clock.now()).toISOString());
   });
 
   test('a wake joining a start that waits out the cooldown skips the wait', async () => {
