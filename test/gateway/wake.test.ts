@@ -6,7 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../../receiver/src/config/load';
-import type { ContainerRef, StartOutcome } from '../../receiver/src/docker/controller';
+import type { ContainerRef } from '../../receiver/src/config/types';
+import type { StartOutcome } from '../../receiver/src/docker/controller';
 import { FakeDocker } from '../support/fake-docker';
 import { freePort } from '../support/free-port';
 import { buildTestReceiver, TEST_TOKEN, type TestReceiver } from '../support/receiver-app';

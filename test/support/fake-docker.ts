@@ -1,7 +1,7 @@
+import type { ContainerRef } from '../../receiver/src/config/types';
 import {
   ContainerNotFoundError,
   DockerUnavailableError,
-  type ContainerRef,
   type ContainerState,
   type DockerController,
   type HealthStatus,

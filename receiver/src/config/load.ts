@@ -2,11 +2,10 @@ import fs from 'node:fs';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
-import type { ContainerRef } from '../docker/controller';
 import { didYouMean } from './did-you-mean';
 import { configSchema } from './schema';
 import { proxyTargetProblems } from './self-targets';
-import type { ReadinessConfig, ReceiverConfig, TargetConfig } from './types';
+import type { ContainerRef, ReadinessConfig, ReceiverConfig, TargetConfig } from './types';
 
 /** Every problem found in a configuration, reported together. */
 export class ConfigError extends Error {

@@ -7,8 +7,8 @@
  * - by id, at start (main.ts): a member whose container id is the one this process runs in
  *   (ownContainerId(), from the bind mounts Docker and Podman make for /etc/hostname and friends).
  */
-import type { ContainerRef, ContainerState } from '../docker/controller';
-import type { TargetConfig } from './types';
+import type { ContainerState } from '../docker/controller';
+import type { ContainerRef, TargetConfig } from './types';
 
 /** The host name of a tcp/http(s) Docker host, unless it is an IP address (then no name can match). */
 export function proxyHostName(dockerHost: string | undefined): string | undefined {

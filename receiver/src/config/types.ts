@@ -1,4 +1,12 @@
-import type { ContainerRef } from '../docker/controller';
+/**
+ * How a configured target member is found: by container name, by compose project/service labels, or a
+ * Docker Swarm service (running = scaled to `replicas`, stopped = scaled to 0). Each kind has its driver in
+ * receiver/src/docker/ (container-member.ts, compose-member.ts, swarm-member.ts).
+ */
+export type ContainerRef =
+  | { kind: 'container'; name: string }
+  | { kind: 'compose'; project: string; service: string }
+  | { kind: 'swarm'; service: string; replicas: number };
 
 /** How the receiver decides that a started target can serve requests. */
 export type ReadinessConfig =

@@ -1,16 +1,8 @@
 /**
  * The receiver's only door to Docker. The app and the planner see this interface; the dockerode
- * implementation lives beside it, and unit tests use a fake.
+ * implementation (dockerode-controller.ts, one driver per member kind) lives beside it, and unit tests use a fake.
  */
-
-/**
- * How a configured target member is found: by container name, by compose project/service labels, or a
- * Docker Swarm service (running = scaled to `replicas`, stopped = scaled to 0).
- */
-export type ContainerRef =
-  | { kind: 'container'; name: string }
-  | { kind: 'compose'; project: string; service: string }
-  | { kind: 'swarm'; service: string; replicas: number };
+import type { ContainerRef } from '../config/types';
 
 export type HealthStatus = 'healthy' | 'unhealthy' | 'starting' | 'none';
 
@@ -31,6 +23,14 @@ export interface ContainerState {
 
 export type StartOutcome = 'started' | 'already_running';
 export type StopOutcome = 'stopped' | 'already_stopped';
+
+/** One kind of member (container, compose service, Swarm service) on the engine: what the controller asks of it. */
+export interface MemberDriver<R extends ContainerRef> {
+  inspect(ref: R): Promise<ContainerState>;
+  start(ref: R): Promise<StartOutcome>;
+  /** timeoutSeconds: a whole number of seconds (the controller rounds up). */
+  stop(ref: R, timeoutSeconds: number): Promise<StopOutcome>;
+}
 
 export interface DockerController {
   /** Resolves when the engine answers; rejects with DockerUnavailableError otherwise. */

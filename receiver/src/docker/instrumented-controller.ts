@@ -1,5 +1,6 @@
 import type { ReceiverMetrics } from '../metrics';
-import { DockerUnavailableError, type ContainerRef, type DockerController } from './controller';
+import type { ContainerRef } from '../config/types';
+import { DockerUnavailableError, type DockerController } from './controller';
 
 /** The label values of ai_dispatcher_docker_errors_total{operation}: one per DockerController method. */
 export type DockerOperation = keyof DockerController;

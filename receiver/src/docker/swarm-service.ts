@@ -48,7 +48,7 @@ export interface SwarmApi {
   listTasks(serviceId: string): Promise<TaskInfo[]>;
 }
 
-/** Runs one engine call (bounded, errors translated); the dockerode controller passes its own. */
+/** Runs one engine call (bounded, errors translated); swarm-member.ts passes the controller's. */
 export type ApiCall = <T>(what: string, run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
 const direct: ApiCall = (_what, run) => run(AbortSignal.timeout(30_000));

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { ReadinessConfig } from '../config/types';
-import type { ContainerState, DockerController, ContainerRef } from '../docker/controller';
+import type { ContainerRef } from '../config/types';
+import type { ContainerState, DockerController } from '../docker/controller';
 
 /**
  * One look: is the target ready right now? Never throws; an unreachable probe is "not ready".
