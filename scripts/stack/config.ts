@@ -112,3 +112,22 @@ export function receiverConfig(o: ReceiverOptions): string {
     },
   }, { lineWidth: -1 });
 }
+
+export interface GatewayOptions {
+  listen: string;
+  ollamaUrl: string;
+  /** The receiver, when it manages a real container: the gateway wakes it on request. */
+  receiverUrl?: string;
+  pollSeconds: number;
+}
+
+/** The Ollama gateway in front of the stand-in (one request at a time, as Ollama's default OLLAMA_NUM_PARALLEL). */
+export function gatewayConfig(o: GatewayOptions): string {
+  return yaml.dump({
+    listen: o.listen,
+    upstream: { url: o.ollamaUrl },
+    admission: { max_concurrent: 1, max_queue: 512 },
+    poll: { interval_seconds: o.pollSeconds },
+    ...(o.receiverUrl ? { wake: { receiver_url: o.receiverUrl, target: 'ollama', timeout_seconds: 60 } } : {}),
+  });
+}

@@ -1,17 +1,19 @@
 /**
  * Docker for the local stack: is an engine reachable (DOCKER_HOST or the default socket), a private dockerd
  * on request, and the Ollama stand-in container the receiver starts and stops (no registry here, so its
- * image is built from Debian's busybox-static with `docker import`).
+ * image is built from this host's node binary: scripts/stack/ollama-standin/image.ts).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { parseDockerHost } from '../../receiver/src/docker/dockerode-controller';
+import { buildOllamaStandInImage } from './ollama-standin/image';
 import { spawnDetached, type PidRecord, sleep, isOurs } from './processes';
 
-export const STAND_IN_IMAGE = 'ai-dispatcher/ollama-stand-in:stack';
+export const STAND_IN_IMAGE = 'ai-dispatcher/ollama-stand-in-node:stack';
+const STACK_LABEL = 'io.ai-dispatcher.stack';
+const KIND_LABEL = 'io.ai-dispatcher.stand-in';
 
 export function dockerClient(host: string): Docker {
   const o = parseDockerHost(host);
@@ -56,56 +58,32 @@ export async function startPrivateDockerd(dir: string): Promise<{ host: string; 
   throw new Error('dockerd did not answer /_ping within 30 s');
 }
 
-const STAND_IN_SCRIPT = [
-  'trap "exit 0" TERM INT',
-  'mkdir -p /tmp/www/api',
-  `echo '{"models":[{"name":"phi3:mini","model":"phi3:mini","size":1}]}' > /tmp/www/api/tags`,
-  'busybox httpd -f -p "127.0.0.1:$PORT" -h /tmp/www &',
-  'wait $!',
-].join('\n');
-
-async function buildStandInImage(docker: Docker): Promise<void> {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aid-standin-'));
-  try {
-    const rootfs = path.join(work, 'rootfs');
-    for (const d of ['bin', 'tmp']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
-    fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
-    fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
-    fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
-    for (const applet of ['sh', 'mkdir', 'echo']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
-    const tar = path.join(work, 'rootfs.tar');
-    execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
-    const stream = await docker.importImage(tar, {
-      repo: STAND_IN_IMAGE.split(':')[0], tag: STAND_IN_IMAGE.split(':')[1],
-      changes: ['ENV PATH=/bin PORT=11434', `CMD ["/bin/busybox", "sh", "-c", ${JSON.stringify(STAND_IN_SCRIPT)}]`],
-    });
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, events: Array<{ error?: string }>) => {
-      const failed = err?.message ?? events.find((e) => e.error)?.error;
-      if (failed) reject(new Error(`importing the stand-in image failed: ${failed}`));
-      else resolve();
-    }));
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
-}
-
 /**
- * The container the stack's receiver manages: created stopped when missing (host network, Ollama's
- * /api/tags on 127.0.0.1:port). An existing container of that name is reused as it is.
+ * The container the stack's receiver manages: the Ollama stand-in (scripts/stack/ollama-standin/, Ollama's
+ * API on 127.0.0.1:port with the host network), created stopped when missing. An existing container of that
+ * name is reused as it is, except one an older stack created from the busybox stand-in, which is replaced.
  */
 export async function ensureStandInContainer(docker: Docker, name: string, port: number): Promise<{ created: boolean; port: number }> {
   try {
     const info = await docker.getContainer(name).inspect();
-    const env = (info.Config.Env ?? []).find((e) => e.startsWith('PORT='));
-    return { created: false, port: env ? Number(env.slice(5)) : port };
+    const labels = info.Config.Labels ?? {};
+    if (labels[STACK_LABEL] !== 'ollama-stand-in' || labels[KIND_LABEL] === 'node') {
+      // The port it listens on: OLLAMA_HOST=127.0.0.1:PORT (node stand-in), PORT=N (busybox, a test's own).
+      const env = info.Config.Env ?? [];
+      const ollamaHost = env.find((e) => e.startsWith('OLLAMA_HOST='));
+      const legacy = env.find((e) => e.startsWith('PORT='));
+      const found = ollamaHost ? ollamaHost.slice(ollamaHost.lastIndexOf(':') + 1) : legacy?.slice('PORT='.length);
+      return { created: false, port: found ? Number(found) : port };
+    }
+    await docker.getContainer(name).remove({ force: true });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   }
   const images = await docker.listImages({ filters: { reference: [STAND_IN_IMAGE] } });
-  if (images.length === 0) await buildStandInImage(docker);
+  if (images.length === 0) await buildOllamaStandInImage(docker, STAND_IN_IMAGE);
   await docker.createContainer({
-    name, Image: STAND_IN_IMAGE, Env: [`PORT=${port}`], StopTimeout: 5,
-    Labels: { 'io.ai-dispatcher.stack': 'ollama-stand-in' },
+    name, Image: STAND_IN_IMAGE, Env: [`OLLAMA_HOST=127.0.0.1:${port}`], StopTimeout: 5,
+    Labels: { [STACK_LABEL]: 'ollama-stand-in', [KIND_LABEL]: 'node' },
     HostConfig: { NetworkMode: 'host' },
   });
   return { created: true, port };
@@ -115,7 +93,7 @@ export async function ensureStandInContainer(docker: Docker, name: string, port:
 export async function removeStandInContainer(docker: Docker, name: string): Promise<boolean> {
   try {
     const info = await docker.getContainer(name).inspect();
-    if (info.Config.Labels?.['io.ai-dispatcher.stack'] !== 'ollama-stand-in') return false;
+    if (info.Config.Labels?.[STACK_LABEL] !== 'ollama-stand-in') return false;
     await docker.getContainer(name).remove({ force: true });
     return true;
   } catch {

@@ -1,11 +1,11 @@
 /**
- * Stand-in exporter: serves the Ollama, n8n, cAdvisor (and, for tests and demos, node) metrics that the
- * rules read, with values a person or a test changes at runtime. Ollama has no native metrics and n8n,
- * cAdvisor are not part of this machine's packages; the stack scrapes this instead.
+ * Stand-in exporter: serves the n8n, cAdvisor (and, for tests and demos, node) metrics that the rules read,
+ * with values a person or a test changes at runtime: n8n and cAdvisor are not part of this machine's
+ * packages. The Ollama series come from the Ollama gateway in front of the Ollama stand-in, measured from
+ * real requests (receiver/README.md, "Gateway"); nothing here invents them.
  *
  *   npx tsx scripts/stack/standin-exporter.ts --listen 127.0.0.1:9479 [--ollama-url http://127.0.0.1:11434]
  *
- *   GET  /metrics/ollama    ollama_requests_queued, ollama_requests_total{model}, ollama_request_duration_seconds
  *   GET  /metrics/n8n       n8n_scaling_mode_queue_jobs_waiting, n8n_scaling_mode_queue_jobs_active
  *   GET  /metrics/cadvisor  container_memory_working_set_bytes{name="ollama"} (see ollama-url below)
  *   GET  /metrics/node      node_memory_*, node_load1, node_time_seconds, node_cpu_seconds_total (the stack uses the real node exporter)
@@ -21,12 +21,6 @@ export const DEFAULT_VALUES = {
   /** n8n queue mode: executions waiting for a worker (the rules' default source of pending AI work). */
   n8n_queue_jobs_waiting: 0,
   n8n_queue_jobs_active: 0,
-  /** Ollama requests waiting in its queue. */
-  ollama_requests_queued: 0,
-  /** Requests per second served by Ollama; ollama_requests_total grows at this rate. 0 = idle. */
-  ollama_requests_per_second: 0,
-  /** Duration of each served request, for ollama_request_duration_seconds. */
-  ollama_request_duration_seconds: 2,
   /** Memory the ollama container holds (cAdvisor's working set). */
   ollama_container_memory_bytes: 1.5 * 2 ** 30,
   node_memory_available_bytes: 8 * 2 ** 30,
@@ -43,9 +37,6 @@ const NON_NEGATIVE = (v: number) => v >= 0;
 const CHECKS: Record<keyof StandInValues, [(v: number) => boolean, string]> = {
   n8n_queue_jobs_waiting: [NON_NEGATIVE, 'a number >= 0'],
   n8n_queue_jobs_active: [NON_NEGATIVE, 'a number >= 0'],
-  ollama_requests_queued: [NON_NEGATIVE, 'a number >= 0'],
-  ollama_requests_per_second: [NON_NEGATIVE, 'a number >= 0'],
-  ollama_request_duration_seconds: [NON_NEGATIVE, 'a number >= 0'],
   ollama_container_memory_bytes: [NON_NEGATIVE, 'a number >= 0'],
   node_memory_available_bytes: [NON_NEGATIVE, 'a number >= 0'],
   node_memory_total_bytes: [NON_NEGATIVE, 'a number >= 0'],
@@ -75,8 +66,6 @@ export interface StandInOptions {
 /** The values plus the counters that integrate them over time. */
 export class StandInState {
   values: StandInValues;
-  private requestsTotal = 0;
-  private durationSum = 0;
   private cpuIdle: number[] = [];
   private cpuBusy: number[] = [];
   private last: number;
@@ -97,32 +86,11 @@ export class StandInState {
     const dt = Math.max(0, t - this.last);
     this.last = t;
     const v = this.values;
-    const served = v.ollama_requests_per_second * dt;
-    this.requestsTotal += served;
-    this.durationSum += served * v.ollama_request_duration_seconds;
     while (this.cpuIdle.length < v.node_cpus) { this.cpuIdle.push(0); this.cpuBusy.push(0); }
     for (let cpu = 0; cpu < v.node_cpus; cpu++) {
       this.cpuIdle[cpu] += dt * (1 - v.node_cpu_busy_ratio);
       this.cpuBusy[cpu] += dt * v.node_cpu_busy_ratio;
     }
-  }
-
-  ollama(): string {
-    this.advance();
-    const v = this.values;
-    return [
-      '# HELP ollama_requests_queued Requests waiting in the Ollama queue (stand-in).',
-      '# TYPE ollama_requests_queued gauge',
-      `ollama_requests_queued ${v.ollama_requests_queued}`,
-      '# HELP ollama_requests_total Requests served by Ollama (stand-in).',
-      '# TYPE ollama_requests_total counter',
-      `ollama_requests_total{model="stand-in"} ${this.requestsTotal}`,
-      '# HELP ollama_request_duration_seconds Duration of Ollama requests (stand-in).',
-      '# TYPE ollama_request_duration_seconds summary',
-      `ollama_request_duration_seconds_sum{model="stand-in"} ${this.durationSum}`,
-      `ollama_request_duration_seconds_count{model="stand-in"} ${this.requestsTotal}`,
-      '',
-    ].join('\n');
   }
 
   n8n(): string {
@@ -189,7 +157,6 @@ export function createStandInServer(state: StandInState, options: StandInOptions
       res.end(body);
     };
     const exposition = 'text/plain; version=0.0.4; charset=utf-8';
-    if (req.method === 'GET' && url.pathname === '/metrics/ollama') return send(200, exposition, state.ollama());
     if (req.method === 'GET' && url.pathname === '/metrics/n8n') return send(200, exposition, state.n8n());
     if (req.method === 'GET' && url.pathname === '/metrics/node') return send(200, exposition, state.node());
     if (req.method === 'GET' && url.pathname === '/metrics/cadvisor') {
@@ -217,7 +184,7 @@ export function createStandInServer(state: StandInState, options: StandInOptions
       return;
     }
     if (url.pathname === '/' && req.method === 'GET') {
-      return send(200, 'text/plain', 'ai-dispatcher stand-in exporter: /metrics/{ollama,n8n,cadvisor,node}, GET/POST /values\n');
+      return send(200, 'text/plain', 'ai-dispatcher stand-in exporter: /metrics/{n8n,cadvisor,node}, GET/POST /values\n');
     }
     send(404, 'text/plain', 'not found\n');
   });

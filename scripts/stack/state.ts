@@ -10,7 +10,7 @@ export interface StackState {
   dryRun: boolean;
   dockerHost?: string;
   container: string;
-  urls: { prometheus: string; alertmanager: string; receiver: string; nodeExporter: string; standInExporter: string; ollama: string };
+  urls: { prometheus: string; alertmanager: string; receiver: string; nodeExporter: string; standInExporter: string; ollama: string; gateway: string };
   tokenFile: string;
 }
 

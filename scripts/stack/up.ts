@@ -23,7 +23,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FAST_RECEIVER_PERIODS, FAST_TIMINGS, NORMAL_RECEIVER_PERIODS, NORMAL_TIMINGS, alertmanagerConfig, prometheusConfig, receiverConfig, repoRoot, ruleFilesIn, type Timings } from './config';
+import { FAST_RECEIVER_PERIODS, FAST_TIMINGS, NORMAL_RECEIVER_PERIODS, gatewayConfig, NORMAL_TIMINGS, alertmanagerConfig, prometheusConfig, receiverConfig, repoRoot, ruleFilesIn, type Timings } from './config';
 import { configuredDockerHost, dockerClient, ensureStandInContainer, reachable, startPrivateDockerd } from './docker';
 import { isOurs, logFile, pickPort, readPidRecords, spawnDetached, stopRecords, tail, waitForHttp, type PidRecord } from './processes';
 import { fetchRecommendation, formatRecommendation } from './recommendation';
@@ -136,9 +136,19 @@ export async function up(o: UpOptions): Promise<StackState> {
       const c = await ensureStandInContainer(dockerClient(dockerHost), o.container, await port(11434));
       ollamaPort = c.port;
     }
+    if (!dockerHost) {
+      // No engine to run it in: the Ollama stand-in runs as a process, so the gateway has an Ollama to front.
+      step('Ollama stand-in (a process: no Docker engine)');
+      ollamaPort = await port(11434);
+      const ollamaProcess = spawnDetached(dir, 'ollama-standin', process.execPath, [
+        '--import', 'tsx', path.join(__dirname, 'ollama-standin', 'main.ts'), '--listen', `127.0.0.1:${ollamaPort}`,
+      ]);
+      started.push(ollamaProcess);
+      await waitForHttp(`http://127.0.0.1:${ollamaPort}/api/version`, { timeoutMs: 20_000, process: ollamaProcess });
+    }
     const ollamaUrl = `http://127.0.0.1:${ollamaPort ?? 11434}`;
 
-    step('stand-in exporter (Ollama, n8n, cAdvisor metrics)');
+    step('stand-in exporter (n8n, cAdvisor metrics)');
     const standInPort = await port(9479);
     const standIn = spawnDetached(dir, 'standin-exporter', process.execPath, [
       '--import', 'tsx', path.join(__dirname, 'standin-exporter.ts'), '--listen', `127.0.0.1:${standInPort}`,
@@ -159,6 +169,19 @@ export async function up(o: UpOptions): Promise<StackState> {
     ], receiverEnv(tokenFile));
     started.push(receiver);
     await waitForHttp(`http://127.0.0.1:${receiverPort}/readyz`, { timeoutMs: 20_000, process: receiver });
+
+    step('Ollama gateway (clients use it instead of Ollama; Prometheus scrapes it as job="ollama")');
+    const gatewayPort = await port(11435);
+    const gatewayFile = path.join(dir, 'gateway.yml');
+    fs.writeFileSync(gatewayFile, gatewayConfig({
+      listen: `127.0.0.1:${gatewayPort}`, ollamaUrl, receiverUrl: dockerHost ? `http://127.0.0.1:${receiverPort}` : undefined,
+      pollSeconds: timings.scrapeSeconds,
+    }));
+    const gateway = spawnDetached(dir, 'gateway', process.execPath, [
+      ...RECEIVER_NODE_FLAGS, path.join(repoRoot, 'dist/receiver/src/cli.js'), 'gateway', '--config', gatewayFile,
+    ], receiverEnv(tokenFile));
+    started.push(gateway);
+    await waitForHttp(`http://127.0.0.1:${gatewayPort}/metrics`, { timeoutMs: 20_000, process: gateway });
 
     step('Alertmanager');
     const amPort = await port(9093);
@@ -181,7 +204,7 @@ export async function up(o: UpOptions): Promise<StackState> {
         o.standInNode
           ? { job: 'node', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/node' }
           : { job: 'node', address: `127.0.0.1:${nodePort}` },
-        { job: 'ollama', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/ollama' },
+        { job: 'ollama', address: `127.0.0.1:${gatewayPort}` },
         { job: 'n8n', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/n8n' },
         { job: 'cadvisor', address: `127.0.0.1:${standInPort}`, metricsPath: '/metrics/cadvisor' },
         { job: 'ai-dispatcher', address: `127.0.0.1:${receiverPort}` },
@@ -201,6 +224,7 @@ export async function up(o: UpOptions): Promise<StackState> {
       urls: {
         prometheus: `http://127.0.0.1:${promPort}`, alertmanager: `http://127.0.0.1:${amPort}`, receiver: `http://127.0.0.1:${receiverPort}`,
         nodeExporter: `http://127.0.0.1:${nodePort}`, standInExporter: `http://127.0.0.1:${standInPort}`, ollama: ollamaUrl,
+        gateway: `http://127.0.0.1:${gatewayPort}`,
       },
       tokenFile,
     };
@@ -219,7 +243,10 @@ export async function up(o: UpOptions): Promise<StackState> {
     log(`  node exporter    ${state.urls.nodeExporter}/metrics${o.standInNode ? '   (not scraped: --stand-in-node serves job="node" from the stand-in exporter)' : ''}`);
     log(`  stand-in values  ${state.urls.standInExporter}/values   (change: curl -d '{"n8n_queue_jobs_waiting": 2}' ${state.urls.standInExporter}/values)`);
     log(`  Docker           ${dockerNote}`);
-    if (dockerHost) log(`  Ollama stand-in  ${ollamaUrl}/api/tags   (container "${o.container}", started and stopped by the receiver)`);
+    log(`  Ollama gateway   ${state.urls.gateway}   (point Ollama clients here: queue, metrics${dockerHost ? ', wake on request' : ''}; e.g. curl -d '{"model":"phi3:mini","prompt":"hi"}' ${state.urls.gateway}/api/generate)`);
+    log(dockerHost
+      ? `  Ollama stand-in  ${ollamaUrl}/api/tags   (container "${o.container}", started and stopped by the receiver)`
+      : `  Ollama stand-in  ${ollamaUrl}/api/tags   (a process; models and speed: POST ${ollamaUrl}/_standin/options)`);
     log('');
     log('current recommendation (ai:recommended_model):');
     log(formatRecommendation(recommendation));

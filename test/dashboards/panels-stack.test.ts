@@ -12,6 +12,7 @@ import path from 'node:path';
 import { down } from '../../scripts/stack/down';
 import type { StackState } from '../../scripts/stack/state';
 import { up } from '../../scripts/stack/up';
+import { keepBusy } from '../support/gateway-traffic';
 import { ensureReceiverBuilt } from '../e2e/build';
 import { waitUntil } from '../support/prometheus';
 import { allTargets, type VariableValues } from './dashboard-files';
@@ -51,13 +52,16 @@ beforeAll(async () => {
   const receiverAddress = new URL(stack.urls.receiver).host;
   values = { job: 'ai-dispatcher', instance: receiverAddress, target: '.+', rateInterval: '4s', interval: '1s', range: '1m' };
 
-  // Requests flow and AI work is pending: PendingAIWorkflows -> Alertmanager -> receiver (dry-run start).
-  await setValues({ ollama_requests_per_second: 1, ollama_requests_queued: 1, n8n_queue_jobs_waiting: 1 });
+  // Requests flow through the gateway (its series are what the Ollama panels show) and AI work is pending:
+  // PendingAIWorkflows -> Alertmanager -> receiver (dry-run start).
+  const traffic = keepBusy(stack.urls.gateway);
+  await setValues({ n8n_queue_jobs_waiting: 1 });
   await waitUntil(async () => (await receiverCounter('ai_dispatcher_actions_total', 'action="start"')) > 0, {
     timeoutMs: 20_000, what: 'a dry-run start from PendingAIWorkflows',
   });
   // Work done, Ollama idle: AIServicesIdleTooLong -> dry-run stop.
-  await setValues({ ollama_requests_per_second: 0, n8n_queue_jobs_waiting: 0 });
+  await traffic.stop();
+  await setValues({ n8n_queue_jobs_waiting: 0 });
   await waitUntil(async () => (await receiverCounter('ai_dispatcher_actions_total', 'action="stop"')) > 0, {
     timeoutMs: 25_000, what: 'a dry-run stop from AIServicesIdleTooLong',
   });

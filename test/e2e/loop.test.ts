@@ -2,13 +2,17 @@
  * The whole loop, live, as `npm run stack` runs it: a real Prometheus with the bundle (a copy with short
  * periods: lifecycle `for: 1s`, idle period 5 s, Ollama request window 3 s, see scripts/stack/short-periods.ts),
  * a real Alertmanager with our routing, the receiver (dist/) on a private dockerd reached through the compose
- * file's socket-proxy allowlist, and the stand-in exporter serving the Ollama, n8n, cAdvisor and node inputs.
+ * file's socket-proxy allowlist, the Ollama stand-in as the managed container, the Ollama gateway in front of
+ * it (the only source of the Ollama series: every Ollama signal comes from requests sent through it), and the
+ * stand-in exporter serving the n8n, cAdvisor and node inputs.
  *
  * 1. pending AI work -> PendingAIWorkflows -> Alertmanager -> receiver starts the stand-in -> /api/tags answers
- * 2. host pressure -> the n8n workflow's request + Code node get phi3:mini / resource_conservation, and back
+ * 2. host pressure -> the n8n workflow's request + Code node get phi3:mini / resource_conservation, and back;
+ *    slow concurrent requests through the gateway push its queue over the threshold -> queue_management
  * 3. no Ollama requests for the idle period -> AIServicesIdleTooLong -> the container is stopped
  * 4. the receiver's metrics, Alertmanager's and Prometheus's APIs agree; nothing but allowed Docker calls
- * 5. the n8n workflow's optional wake request starts Ollama through the receiver at once
+ * 5. the n8n workflow's Ask Ollama request through the gateway wakes the stopped Ollama and gets its answer;
+ *    the optional wake request is authenticated
  * 6. every dashboard panel's query returns data from this live Prometheus, except the listed ones (with reasons)
  */
 import fs from 'node:fs';
@@ -21,7 +25,9 @@ import { up } from '../../scripts/stack/up';
 import { panelsWithoutData } from '../dashboards/panel-queries';
 import { STAND_IN_NOT_REACHED } from '../dashboards/panels-not-reached';
 import { runCodeNode } from '../n8n/code-node';
-import { createStandInContainer, standInAnswers, startDockerEngine, type DockerEngine } from '../support/docker-engine';
+import { standInAnswers, startDockerEngine, type DockerEngine } from '../support/docker-engine';
+import { generate, keepBusy, type Traffic } from '../support/gateway-traffic';
+import { buildOllamaStandInImage } from '../support/ollama-standin-image';
 import { freePort } from '../support/free-port';
 import { amAlerts, eventually, metricSum, promAlerts, promQuery } from './apis';
 import { ensureReceiverBuilt } from './build';
@@ -37,6 +43,7 @@ let proxy: FilteringProxy | undefined;
 let stack: StackState;
 let ollamaPort: number;
 let startSeconds: number;
+let traffic: Traffic | undefined;
 const output: string[] = [];
 
 async function setValues(values: Record<string, number>): Promise<void> {
@@ -58,7 +65,7 @@ function requestUrl(node: N8nNode, origin: string): URL {
   const live = new URL(origin);
   url.protocol = live.protocol;
   url.host = live.host;
-  for (const p of node.parameters.queryParameters.parameters as Array<{ name: string; value: string }>) url.searchParams.set(p.name, p.value);
+  for (const p of (node.parameters.queryParameters?.parameters ?? []) as Array<{ name: string; value: string }>) url.searchParams.set(p.name, p.value);
   return url;
 }
 
@@ -79,7 +86,10 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-loop-'));
   engine = await startDockerEngine();
   ollamaPort = await freePort();
-  await createStandInContainer(engine, { name: CONTAINER, port: ollamaPort });
+  await engine.docker.createContainer({
+    name: CONTAINER, Image: await buildOllamaStandInImage(engine), Env: [`OLLAMA_HOST=127.0.0.1:${ollamaPort}`], StopTimeout: 5,
+    HostConfig: { NetworkMode: 'host' },
+  });
   // The compose file's proxy, its allowlist pinned to this test's container as `socket-proxy-allowlist` pins it.
   proxy = await startFilteringProxy(path.join(dir, 'proxy.sock'), engine.socketPath, allowlistFor([CONTAINER]));
   stack = await up({
@@ -88,11 +98,12 @@ beforeAll(async () => {
     shortPeriods: { lifecycleForSeconds: 1, idlePeriodSeconds: 5, requestWindowSeconds: 3 },
     log: (line) => output.push(line),
   });
-  // Ollama is in use (requests flow) until step 3; no pending work yet.
-  await setValues({ ollama_requests_per_second: 1, n8n_queue_jobs_waiting: 0 });
-}, 120_000);
+  // No pending work yet; Ollama requests start once it runs (step 1).
+  await setValues({ n8n_queue_jobs_waiting: 0 });
+}, 180_000);
 
 afterAll(async () => {
+  await traffic?.stop();
   const leftovers = stack ? await down(dir, () => undefined) : [];
   await proxy?.close();
   await engine?.stop();
@@ -123,6 +134,8 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     // The receiver records the start once its own readiness probe has seen the answer too.
     await eventually('the receiver counts one successful start', 5_000, async () =>
       metricSum(await receiverMetrics(), 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' }) === 1);
+    // Ollama in use until step 3: requests through the gateway, as clients send them.
+    traffic = keepBusy(stack.urls.gateway);
   }, 60_000);
 
   it('2. host pressure switches the n8n answer to phi3:mini / resource_conservation, and back', async () => {
@@ -142,12 +155,32 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
 
     await setValues({ node_memory_available_bytes: 8 * GiB });
     await eventually('back to optimal_performance', 20_000, async () => (await n8nPick('high', 'analysis')).model === 'qwen2.5:7b');
+
+    // Slow answers (1 token/s) and six concurrent requests: the gateway forwards one (Ollama's default
+    // OLLAMA_NUM_PARALLEL) and holds the rest, over the threshold of 3 waiting.
+    const standInOptions = (o: object) => fetch(`http://127.0.0.1:${ollamaPort}/_standin/options`, { method: 'POST', body: JSON.stringify(o) });
+    expect((await standInOptions({ tokensPerSecond: 1, answerTokens: 60 })).status).toBe(200);
+    const slow = new AbortController();
+    const held = Array.from({ length: 6 }, (_, i) => generate(stack.urls.gateway, { prompt: `slow ${i}`, signal: slow.signal }));
+    const queued = await eventually('queue_management', 20_000, async () => {
+      const pick = await n8nPick('low', 'general');
+      return pick.priority === 'queue_management' ? pick : undefined;
+    });
+    expect(queued.model).toBe('phi3:mini');
+    const [queue] = await promQuery(stack.urls.prometheus, 'ai:ollama_requests_queued:sum');
+    expect(Number(queue.value[1])).toBeGreaterThan(3);
+    slow.abort();
+    await Promise.all(held);
+    expect((await standInOptions({ tokensPerSecond: 50, answerTokens: 12 })).status).toBe(200);
+    await eventually('the queue drained and the recommendation is back', 20_000, async () => (await n8nPick('low', 'general')).priority === 'optimal_performance');
     // The loop did not flap meanwhile.
     expect(await running()).toBe(true);
-  }, 60_000);
+  }, 90_000);
 
   it('3. no Ollama requests for the idle period fires AIServicesIdleTooLong and the container is stopped', async () => {
-    await setValues({ n8n_queue_jobs_waiting: 0, ollama_requests_per_second: 0 });
+    await traffic?.stop();
+    traffic = undefined;
+    await setValues({ n8n_queue_jobs_waiting: 0 });
     let seenInAm: unknown;
     await eventually('the stand-in stopped', 45_000, async () => {
       const idle = (await amAlerts(stack.urls.alertmanager)).find((a) => a.labels.alertname === 'AIServicesIdleTooLong');
@@ -194,8 +227,22 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     expect(calls).toEqual(expect.arrayContaining([`POST /containers/${CONTAINER}/start`, `POST /containers/${CONTAINER}/stop`]));
   }, 30_000);
 
-  it('5. the n8n workflow\'s wake request starts Ollama at once through the receiver', async () => {
+  it('5. the n8n workflow\'s Ollama request through the gateway wakes the stopped Ollama and gets its answer', async () => {
     expect(await running()).toBe(false);
+    const pick = await n8nPick('low', 'general');
+    const ask = workflowNode('Ask Ollama');
+    const answer = await fetch(requestUrl(ask, stack.urls.gateway), {
+      method: ask.parameters.method, headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: pick.model, prompt: 'after the idle stop', stream: false, options: pick.options }),
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ model: 'phi3:mini', done: true, response: expect.stringContaining('after the idle stop') });
+    expect(await running()).toBe(true);
+    const gatewayMetrics = await (await fetch(`${stack.urls.gateway}/metrics`)).text();
+    expect(metricSum(gatewayMetrics, 'ollama_gateway_wakes_total', { result: 'ready' })).toBe(1);
+    expect(metricSum(await receiverMetrics(), 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' })).toBe(2);
+
+    // The optional wake node: Ollama runs already, so it answers at once; without the credential, 401.
     const wake = workflowNode('Wake Ollama (optional)');
     const url = requestUrl(wake, stack.urls.receiver);
     // The node's Header Auth credential, as the README tells users to create it.

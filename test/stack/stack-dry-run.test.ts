@@ -79,7 +79,7 @@ describe('npm run stack without a Docker engine', () => {
 
   it('npm run stack:down stops every process it started', async () => {
     const records = readPidRecords(dir);
-    expect(records.map((r) => r.name).sort()).toEqual(['alertmanager', 'node-exporter', 'prometheus', 'receiver', 'standin-exporter']);
+    expect(records.map((r) => r.name).sort()).toEqual(['alertmanager', 'gateway', 'node-exporter', 'ollama-standin', 'prometheus', 'receiver', 'standin-exporter']);
     expect(records.every(isOurs)).toBe(true);
     const res = npmRun('stack:down', ['--dir', dir]);
     expect(res.status).toBe(0);

@@ -26,7 +26,7 @@ describe('stand-in exporter', () => {
   afterAll(() => close(server));
 
   it('serves each job on its own path in the text exposition format', async () => {
-    for (const job of ['ollama', 'n8n', 'cadvisor', 'node']) {
+    for (const job of ['n8n', 'cadvisor', 'node']) {
       const res = await fetch(`${url}/metrics/${job}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
@@ -57,16 +57,18 @@ describe('stand-in exporter', () => {
     expect((await fetch(`${url}/values`, { method: 'POST', body: '[1]' })).status).toBe(400);
   });
 
-  it('integrates the request rate into ollama_requests_total and the CPU ratio into node_cpu_seconds_total, along the host clock node_time_seconds', async () => {
-    await fetch(`${url}/values`, { method: 'POST', body: JSON.stringify({ ollama_requests_per_second: 2, ollama_request_duration_seconds: 3, node_cpu_busy_ratio: 0.25, node_cpus: 2 }) });
-    const before = await (await fetch(`${url}/metrics/ollama`)).text();
+  it('invents no Ollama series: those come from the gateway, measured from real requests', async () => {
+    expect((await fetch(`${url}/metrics/ollama`)).status).toBe(404);
+    const res = await fetch(`${url}/values`, { method: 'POST', body: JSON.stringify({ ollama_requests_per_second: 1 }) });
+    expect(res.status).toBe(400);
+  });
+
+  it('integrates the CPU ratio into node_cpu_seconds_total, along the host clock node_time_seconds', async () => {
+    await fetch(`${url}/values`, { method: 'POST', body: JSON.stringify({ node_cpu_busy_ratio: 0.25, node_cpus: 2 }) });
     const node0 = await (await fetch(`${url}/metrics/node`)).text();
     now += 10;
-    const after = await (await fetch(`${url}/metrics/ollama`)).text();
     const node1 = await (await fetch(`${url}/metrics/node`)).text();
     const d = (a: string, b: string, s: string) => sample(b, s)! - sample(a, s)!;
-    expect(d(before, after, 'ollama_requests_total{model="stand-in"}')).toBeCloseTo(20);
-    expect(d(before, after, 'ollama_request_duration_seconds_sum{model="stand-in"}')).toBeCloseTo(60);
     expect(d(node0, node1, 'node_time_seconds')).toBeCloseTo(10);
     expect(d(node0, node1, 'node_cpu_seconds_total{cpu="1",mode="idle"}')).toBeCloseTo(7.5);
     expect(d(node0, node1, 'node_cpu_seconds_total{cpu="1",mode="user"}')).toBeCloseTo(2.5);

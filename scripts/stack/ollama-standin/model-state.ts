@@ -20,9 +20,11 @@ export interface InstalledModel {
   modifiedAt?: string;
 }
 
+/** The models the rules' model map names (rules/config/ai-dispatcher.yml), one more, and an embedding model. */
 export const DEFAULT_MODELS: InstalledModel[] = [
   { name: 'phi3:mini', size: 2_176_178_913, loadedSize: 5_137_025_024, family: 'phi3', parameterSize: '3.8B', quantization: 'Q4_0' },
   { name: 'llama3.2:3b', size: 2_019_393_189, loadedSize: 3_550_000_000, family: 'llama', parameterSize: '3.2B', quantization: 'Q4_K_M' },
+  { name: 'qwen2.5:7b', size: 4_683_087_332, loadedSize: 5_600_000_000, family: 'qwen2', parameterSize: '7.6B', quantization: 'Q4_K_M' },
   { name: 'mistral:7b', size: 4_113_301_824, loadedSize: 5_900_000_000, family: 'llama', parameterSize: '7.2B', quantization: 'Q4_0' },
   { name: 'all-minilm:latest', size: 45_960_996, family: 'bert', parameterSize: '23M', quantization: 'F16', embedding: true },
 ];

@@ -1,7 +1,7 @@
 /**
  * Prometheus goes away and restarts (same data dir) while its lifecycle alert fires: the whole chain is
  * real (the repository's rules with short periods, the repository's Alertmanager config, the receiver on a
- * private dockerd, the stand-in exporter for the n8n/Ollama/node inputs). The alert keeps firing after the
+ * private dockerd, the stand-in exporter for the n8n/node/cAdvisor inputs). The alert keeps firing after the
  * restart, Alertmanager keeps it active (no resolved notification while Prometheus is down), the receiver
  * starts nothing twice; and the alert still works after the restart: resolved, fired again, it starts the
  * container that somebody stopped meanwhile, once.
@@ -77,8 +77,8 @@ beforeAll(async () => {
     targets: `ollama: {members: [{container: prom-fault-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: 0}`,
   });
 
-  // Ollama busy (never idle), nothing pending yet.
-  state = new StandInState({ ollama_requests_per_second: 1, n8n_queue_jobs_waiting: 0 });
+  // Nothing pending yet. No Ollama job: without its inputs AIServicesIdleTooLong cannot fire; only PendingAIWorkflows acts here.
+  state = new StandInState({ n8n_queue_jobs_waiting: 0 });
   exporter = createStandInServer(state);
   await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
   const exporterAddress = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
@@ -94,7 +94,7 @@ beforeAll(async () => {
   });
   prom = await startPrometheus({
     ruleFiles: writeShortenedRules(path.join(dir, 'rules'), { lifecycleForSeconds: 1, idlePeriodSeconds: 3600, requestWindowSeconds: 3 }),
-    scrapeConfigs: ['node', 'ollama', 'n8n', 'cadvisor'].map((job) => ({ job, targets: [exporterAddress], metricsPath: `/metrics/${job}` })),
+    scrapeConfigs: ['node', 'n8n', 'cadvisor'].map((job) => ({ job, targets: [exporterAddress], metricsPath: `/metrics/${job}` })),
     alertmanagers: [am.url.replace('http://', '')],
   });
 }, 60_000);
