@@ -245,7 +245,7 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     // The optional wake node: Ollama runs already, so it answers at once; without the credential, 401.
     const wake = workflowNode('Wake Ollama (optional)');
     const url = requestUrl(wake, stack.urls.receiver);
-    // The node's Header Auth credential, as the README tells users to create it.
+    // The node's Header Auth credential, as scripts/README.md tells users to create it.
     const token = fs.readFileSync(stack.tokenFile, 'utf8').trim();
     const res = await fetch(url, { method: wake.parameters.method, headers: { Authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
