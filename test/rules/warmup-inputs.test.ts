@@ -1,5 +1,5 @@
 /**
- * test/rules/warmup.test.yml feeds the warm-up rules and the alerts with recorded series instead of loading
+ * test/rules/warmup.test.yml and warmup-forecast.test.yml feed the warm-up rules (and the alerts) with recorded series instead of loading
  * every rule over 8 days (too slow for promtool). This keeps those inputs honest: each is a series the
  * bundle really records, and the warm-up tunables have the values rules/config/ai-dispatcher.yml gives.
  */
@@ -18,6 +18,7 @@ interface TestFile {
 
 const load = <T>(file: string) => yaml.load(fs.readFileSync(path.join(ROOT, file), 'utf8')) as T;
 const unitTests = load<TestFile>('test/rules/warmup.test.yml');
+const forecastTests = load<TestFile>('test/rules/warmup-forecast.test.yml');
 const config = load<{ thresholds: Record<string, number> }>('rules/config/ai-dispatcher.yml');
 const recorded = new Set(
   fs
@@ -28,10 +29,11 @@ const recorded = new Set(
 );
 
 describe('the inputs of the warm-up promtool tests', () => {
-  const inputs = unitTests.tests.flatMap((t) => t.input_series.map((s) => ({ test: t.name, ...s })));
+  const inputs = [...unitTests.tests, ...forecastTests.tests].flatMap((t) => t.input_series.map((s) => ({ test: t.name, ...s })));
 
   it('loads the warm-up rules and the real alerts file', () => {
     expect(unitTests.rule_files).toEqual(['../../rules/ai-dispatcher-warmup.rules.yml', '../../rules/ai-dispatcher.alerts.yml']);
+    expect(forecastTests.rule_files).toEqual(['../../rules/ai-dispatcher-warmup.rules.yml']);
   });
 
   it('are series the bundle records', () => {
