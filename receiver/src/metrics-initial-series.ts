@@ -1,31 +1,9 @@
-import type { DockerOperation } from './docker/instrumented-controller';
-import type { IgnoreReason } from './lifecycle/planner';
-import { LIFECYCLE_ALERTS, type ActionResult, type LifecycleAction } from './lifecycle/types';
-import type { ReadinessResult } from './lifecycle/readiness';
-import type { ReceiverMetrics, WebhookOutcome } from './metrics';
-
-// Every value a label can take, checked against the types so that a new value cannot be forgotten here.
-const ACTIONS = ['start', 'stop'] as const satisfies readonly LifecycleAction[];
-const RESULTS = ['success', 'noop', 'failed', 'not_ready', 'suppressed', 'dry_run'] as const satisfies readonly ActionResult[];
-const READINESS = ['ready', 'timeout'] as const satisfies readonly ReadinessResult[];
-const OUTCOMES = [
-  'accepted', 'invalid', 'unauthorized', 'too_large', 'unsupported_media_type', 'unavailable', 'error',
-] as const satisfies readonly WebhookOutcome[];
-const IGNORE_REASONS = ['unknown_target', 'unknown_action', 'resolved', 'missing_labels'] as const satisfies readonly IgnoreReason[];
-const ALERT_NAMES = [...LIFECYCLE_ALERTS, 'other'] as const;
-const ALERT_STATUSES = ['firing', 'resolved'] as const;
-const DOCKER_OPERATIONS = ['ping', 'inspect', 'start', 'stop'] as const satisfies readonly DockerOperation[];
-
-type Complete<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : never;
-const complete: [
-  Complete<LifecycleAction, (typeof ACTIONS)[number]>,
-  Complete<ActionResult, (typeof RESULTS)[number]>,
-  Complete<ReadinessResult, (typeof READINESS)[number]>,
-  Complete<WebhookOutcome, (typeof OUTCOMES)[number]>,
-  Complete<IgnoreReason, (typeof IGNORE_REASONS)[number]>,
-  Complete<DockerOperation, (typeof DOCKER_OPERATIONS)[number]>,
-] = [true, true, true, true, true, true];
-void complete;
+import { DOCKER_OPERATIONS } from './docker/instrumented-controller';
+import { IGNORE_REASONS } from './lifecycle/planner';
+import { READINESS_RESULTS } from './lifecycle/readiness';
+import { ACTION_RESULTS, LIFECYCLE_ACTIONS } from './lifecycle/types';
+import { ALERTNAME_VALUES, WEBHOOK_OUTCOMES, type ReceiverMetrics } from './metrics';
+import { ALERT_STATUSES } from './webhook/payload';
 
 /**
  * Creates every bounded series at 0 before anything happens. prom-client creates a labelled series at its first
@@ -37,14 +15,14 @@ void complete;
  */
 export function initialiseSeries(metrics: ReceiverMetrics, targets: readonly string[]): void {
   for (const target of targets) {
-    for (const action of ACTIONS) {
-      for (const result of RESULTS) metrics.actions.inc({ target, action, result }, 0);
+    for (const action of LIFECYCLE_ACTIONS) {
+      for (const result of ACTION_RESULTS) metrics.actions.inc({ target, action, result }, 0);
       metrics.actionDuration.zero({ target, action });
     }
-    for (const result of READINESS) metrics.readinessWait.zero({ target, result });
+    for (const result of READINESS_RESULTS) metrics.readinessWait.zero({ target, result });
   }
-  for (const outcome of OUTCOMES) metrics.webhookRequests.inc({ outcome }, 0);
+  for (const outcome of WEBHOOK_OUTCOMES) metrics.webhookRequests.inc({ outcome }, 0);
   for (const reason of IGNORE_REASONS) metrics.alertsIgnored.inc({ reason }, 0);
-  for (const alertname of ALERT_NAMES) for (const status of ALERT_STATUSES) metrics.alertsReceived.inc({ alertname, status }, 0);
+  for (const alertname of ALERTNAME_VALUES) for (const status of ALERT_STATUSES) metrics.alertsReceived.inc({ alertname, status }, 0);
   for (const operation of DOCKER_OPERATIONS) metrics.dockerErrors.inc({ operation }, 0);
 }

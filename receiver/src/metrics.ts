@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { LIFECYCLE_ALERTS } from './lifecycle/types';
 
 /** The receiver's metrics, named exactly as in the metrics table of receiver/README.md. */
 export interface ReceiverMetrics {
@@ -17,14 +18,16 @@ export interface ReceiverMetrics {
   dockerErrors: Counter<'operation'>;
 }
 
-export type WebhookOutcome =
-  | 'accepted'
-  | 'invalid'
-  | 'unauthorized'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'unavailable'
-  | 'error';
+/** The values of ai_dispatcher_webhook_requests_total{outcome}. */
+export const WEBHOOK_OUTCOMES = ['accepted', 'invalid', 'unauthorized', 'too_large', 'unsupported_media_type', 'unavailable', 'error'] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+
+/** The values of ai_dispatcher_alerts_received_total{alertname}: the lifecycle alerts by name, any other as "other". */
+export const ALERTNAME_VALUES = [...LIFECYCLE_ALERTS, 'other'] as const;
+
+export function alertnameValue(name: string | undefined): (typeof ALERTNAME_VALUES)[number] {
+  return (LIFECYCLE_ALERTS as readonly (string | undefined)[]).includes(name) ? (name as (typeof LIFECYCLE_ALERTS)[number]) : 'other';
+}
 
 export interface MetricsOptions {
   version: string;

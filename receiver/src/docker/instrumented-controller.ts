@@ -3,7 +3,8 @@ import type { ContainerRef } from '../config/types';
 import { DockerUnavailableError, type DockerController } from './controller';
 
 /** The label values of ai_dispatcher_docker_errors_total{operation}: one per DockerController method. */
-export type DockerOperation = keyof DockerController;
+export const DOCKER_OPERATIONS = ['ping', 'inspect', 'start', 'stop'] as const satisfies ReadonlyArray<keyof DockerController>;
+type DockerOperation = (typeof DOCKER_OPERATIONS)[number];
 
 /**
  * Wraps a DockerController so that every call updates ai_dispatcher_docker_up (did the engine answer?)

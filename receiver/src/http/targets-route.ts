@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { DockerUnavailableError } from '../docker/controller';
 import { ShuttingDownError, type ActionOutcome, type Submission } from '../lifecycle/submission';
-import type { LifecycleAction } from '../lifecycle/types';
+import { LIFECYCLE_ACTIONS, type LifecycleAction } from '../lifecycle/types';
 import { requireAuth, sampledWarn } from './auth';
 import type { AppContext } from './context';
 
@@ -23,7 +23,7 @@ export function targetsRouter(ctx: AppContext): Router {
     if (name !== undefined) res.json(ctx.manager.view(name));
   });
 
-  for (const action of ['start', 'stop'] as const) {
+  for (const action of LIFECYCLE_ACTIONS) {
     router.post(`/api/v1/targets/:name/${action}`, async (req, res) => {
       const submitted = await submitChecked(ctx, req, res, action, 'manual');
       if (submitted === undefined) return;

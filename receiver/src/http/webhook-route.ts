@@ -2,8 +2,8 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { DockerUnavailableError } from '../docker/controller';
 import { ShuttingDownError, type Disposition } from '../lifecycle/submission';
 import { planNotification } from '../lifecycle/planner';
-import { LIFECYCLE_ALERTS, type LifecycleAction } from '../lifecycle/types';
-import type { WebhookOutcome } from '../metrics';
+import type { LifecycleAction } from '../lifecycle/types';
+import { alertnameValue, type WebhookOutcome } from '../metrics';
 import { jsonShapeProblem } from '../webhook/json-shape';
 import { WEBHOOK_JSON_LIMITS, checkPayload } from '../webhook/payload';
 import { requireAuth, sampledWarn } from './auth';
@@ -26,8 +26,6 @@ function refuseComplexJson(_req: unknown, _res: unknown, buf: Buffer, encoding: 
   const problem = jsonShapeProblem(buf, WEBHOOK_JSON_LIMITS);
   if (problem) throw Object.assign(new Error(`the body is not an Alertmanager notification: ${SHAPE_MESSAGES[problem]}`), { status: 400, type: 'entity.too.complex' });
 }
-
-const knownAlerts = new Set<string>(LIFECYCLE_ALERTS);
 
 /**
  * The handler chain of POST /webhook/alertmanager (registered on the app itself: it is the hot path). Answers as soon as the actions are handed to the target manager:
@@ -67,8 +65,7 @@ export function webhookHandlers(ctx: AppContext): Array<RequestHandler | ErrorRe
     }
     const payload = checked.payload;
     for (const alert of payload.alerts) {
-      const name = alert.labels.alertname;
-      metrics.alertsReceived.inc({ alertname: name !== undefined && knownAlerts.has(name) ? name : 'other', status: alert.status });
+      metrics.alertsReceived.inc({ alertname: alertnameValue(alert.labels.alertname), status: alert.status });
     }
 
     const plan = planNotification(payload, plannerConfig);

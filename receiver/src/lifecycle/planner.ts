@@ -1,8 +1,10 @@
 import type { ResolvedHandling } from '../config/types';
 import type { WebhookPayload } from '../webhook/payload';
-import { ACTION_LABEL, TARGET_LABEL, type LifecycleAction } from './types';
+import { ACTION_LABEL, TARGET_LABEL, isLifecycleAction, type LifecycleAction } from './types';
 
-export type IgnoreReason = 'unknown_target' | 'unknown_action' | 'resolved' | 'missing_labels';
+/** Why an alert led to no action: the values of ai_dispatcher_alerts_ignored_total{reason}. */
+export const IGNORE_REASONS = ['unknown_target', 'unknown_action', 'resolved', 'missing_labels'] as const;
+export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
 export interface Intent {
   target: string;
@@ -52,7 +54,7 @@ export function planNotification(payload: WebhookPayload, config: PlannerConfig)
       ignore('missing_labels');
       continue;
     }
-    if (requested !== 'start' && requested !== 'stop') {
+    if (!isLifecycleAction(requested)) {
       ignore('unknown_action');
       continue;
     }

@@ -41,7 +41,9 @@ async function probeHttp(url: string, timeoutMs: number, signal?: AbortSignal): 
   return res.status >= 200 && res.status < 300;
 }
 
-export type ReadinessResult = 'ready' | 'timeout';
+/** The values of ai_dispatcher_readiness_wait_seconds{result}. */
+export const READINESS_RESULTS = ['ready', 'timeout'] as const;
+export type ReadinessResult = (typeof READINESS_RESULTS)[number];
 
 /** The first pause between probes; each following pause doubles, up to the configured interval. */
 export const FIRST_PROBE_DELAY_MS = 50;

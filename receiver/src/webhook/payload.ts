@@ -1,9 +1,13 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import type { JsonShapeLimits } from './json-shape';
 
+/** An alert's and a notification's status; also the values of ai_dispatcher_alerts_received_total{status}. */
+export const ALERT_STATUSES = ['firing', 'resolved'] as const;
+type AlertStatus = (typeof ALERT_STATUSES)[number];
+
 /** Alertmanager webhook body, version 4. Unknown fields are allowed: newer Alertmanagers add some. */
 export interface WebhookAlert {
-  status: 'firing' | 'resolved';
+  status: AlertStatus;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   startsAt: string;
@@ -15,7 +19,7 @@ export interface WebhookAlert {
 export interface WebhookPayload {
   version: '4';
   receiver: string;
-  status: 'firing' | 'resolved';
+  status: AlertStatus;
   alerts: WebhookAlert[];
   groupLabels: Record<string, string>;
   commonLabels: Record<string, string>;
@@ -38,7 +42,7 @@ export const MAX_ALERTS = 1000;
 export const WEBHOOK_JSON_LIMITS: JsonShapeLimits = { maxDepth: 32, maxPerContainer: MAX_ALERTS, maxValues: 100_000 };
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
-const status = { enum: ['firing', 'resolved'] } as const;
+const status = { enum: ALERT_STATUSES } as const;
 
 const alertSchema = {
   type: 'object',
