@@ -1,6 +1,8 @@
 /**
- * V8 flags every launcher of the receiver passes to node (Dockerfile, the cli.js shebang, npm run
- * receiver, the local stack, the benchmarks).
+ * V8 flags every launcher of the receiver and the gateway passes to node; defined here only. The local stack, the
+ * test harness and the benchmarks import them; the cli.js shebang, `npm run receiver` and the Dockerfile's
+ * ENTRYPOINT get them written by scripts/node-flags.ts (`npx tsx scripts/node-flags.ts`; a unit test fails while
+ * one of them differs).
  *
  * Node's default young generation (16 MB semi-spaces) collected with helper threads paused the webhook path for
  * 6-14 ms every ~0.3 s at 1,000 requests/s on 2 cores, where the helpers wait for a CPU the client or Docker holds.

@@ -1,35 +1,54 @@
 /**
- * The receiver runs with the same V8 flags however it is launched (the benchmarks measured it so).
- * The image's entrypoint is checked in test/compose (receiver-dockerfile and, on the built image, receiver-image).
+ * The receiver runs with the same V8 flags however it is launched (the benchmarks measured it so). They are
+ * defined once (receiver/src/node-flags.ts); the launchers that cannot import them are written by
+ * scripts/node-flags.ts. The image's entrypoint is also checked in test/compose (receiver-dockerfile and, on the
+ * built image, receiver-image).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
+import { LAUNCHERS, launchersOutOfDate } from '../../scripts/node-flags';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
-/** The words between "node" and the script in a command line. */
-function flagsBefore(script: string, words: string[]): string[] {
-  const node = words.indexOf('node');
-  const at = words.findIndex((w) => w.endsWith(script));
-  if (node < 0 || at < node) throw new Error(`no "node ... ${script}" in: ${words.join(' ')}`);
-  return words.slice(node + 1, at);
-}
-
-it('npm run receiver passes the flags', () => {
+it('the shebang, npm run receiver and the image entrypoint carry the flags (npx tsx scripts/node-flags.ts --check)', () => {
+  expect(launchersOutOfDate()).toEqual([]);
+  expect(read('receiver/src/cli.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${RECEIVER_NODE_FLAGS.join(' ')}`);
   const script = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.receiver;
-  expect(flagsBefore('cli.js', script.split('&&').pop()!.trim().split(/\s+/))).toEqual(RECEIVER_NODE_FLAGS);
+  expect(script).toContain(`node ${RECEIVER_NODE_FLAGS.join(' ')} dist/receiver/src/cli.js receiver`);
 });
 
-it('the installed ai-dispatcher command (cli.js shebang) passes the flags', () => {
-  const shebang = read('receiver/src/cli.ts').split('\n')[0];
-  expect(shebang.startsWith('#!/usr/bin/env -S node')).toBe(true);
-  expect(shebang.split(/\s+/).slice(3)).toEqual(RECEIVER_NODE_FLAGS);
-});
-
-it('the local stack and the test helper spawn the receiver with the flags', () => {
-  for (const file of ['scripts/stack/up.ts', 'test/support/receiver-process.ts', 'scripts/bench/receiver-throughput.ts']) {
-    expect({ file, spreads: /\[\s*\.\.\.RECEIVER_NODE_FLAGS\b/.test(read(file)) }).toEqual({ file, spreads: true });
+it('writes other flags into every launcher, and finds a launcher that differs', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-flags-'));
+  try {
+    for (const { file } of LAUNCHERS) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
+    }
+    const other = ['--max-semi-space-size=8'];
+    expect(launchersOutOfDate(dir, other)).toEqual(LAUNCHERS.map((l) => l.file));
+    for (const { file, write } of LAUNCHERS) {
+      const full = path.join(dir, file);
+      fs.writeFileSync(full, write(fs.readFileSync(full, 'utf8'), other));
+    }
+    expect(launchersOutOfDate(dir, other)).toEqual([]);
+    expect(fs.readFileSync(path.join(dir, 'receiver/src/cli.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=8');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).scripts.receiver).toBe(
+      'npm run -s build && node --max-semi-space-size=8 dist/receiver/src/cli.js receiver',
+    );
+    expect(fs.readFileSync(path.join(dir, 'receiver/Dockerfile'), 'utf8')).toContain(
+      '\nENTRYPOINT ["node", "--max-semi-space-size=8", "dist/receiver/src/cli.js"]\n',
+    );
+    // Only the launcher lines changed.
+    expect(fs.readFileSync(path.join(dir, 'receiver/Dockerfile'), 'utf8').split('\n').length).toBe(read('receiver/Dockerfile').split('\n').length);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+it('says so when a launcher is no longer where it is looked for', () => {
+  const dockerfile = LAUNCHERS.find((l) => l.file === 'receiver/Dockerfile')!;
+  expect(() => dockerfile.write('FROM node:20\nCMD ["node", "x.js"]\n', RECEIVER_NODE_FLAGS)).toThrow(/receiver\/Dockerfile: no launcher matching/);
 });
