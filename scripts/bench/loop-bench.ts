@@ -7,7 +7,8 @@
  * each as the median of several runs, beside its budget:
  *   start budget = scrape + evaluation + for + group_wait + the engine's own start->ready time
  *   stop budget  = scrape + request window + idle period + evaluation + for + group_wait + the engine's own stop time
- *   wake goal    = the engine's own start->ready time + 0.3 s (issue 13: answered within 300 ms of ready)
+ *   wake goal    = the engine's own start->ready time + the same request's answer straight from the just-started
+ *                  stand-in (its model load included) + 0.3 s (issue 13: answered within 300 ms of ready)
  * The engine's times are measured in the same run on a second stand-in container that the receiver does not
  * manage (interleaved with the loop runs).
  *
@@ -76,12 +77,16 @@ async function main(): Promise<void> {
     await set({ n8n_queue_jobs_waiting: 0 });
     await sleep(2000);
     const startTimes: number[] = [], stopTimes: number[] = [], wakeTimes: number[] = [], engineStart: number[] = [], engineStop: number[] = [];
+    const engineAnswer: number[] = [];
     for (let run = 1; run <= runs; run++) {
       // The engine alone: start -> /api/tags answers, then stop.
       const s0 = performance.now();
       await reference.start();
       await until('reference ready', 20_000, () => answers(refPort));
       engineStart.push((performance.now() - s0) / 1000);
+      const a0 = performance.now();
+      if ((await generate(`http://127.0.0.1:${refPort}`, { prompt: 'wake' })) !== 200) throw new Error('the reference stand-in did not answer');
+      engineAnswer.push((performance.now() - a0) / 1000);
       const s1 = performance.now();
       await reference.stop({ t: 5 });
       engineStop.push((performance.now() - s1) / 1000);
@@ -116,8 +121,8 @@ async function main(): Promise<void> {
     console.log(`fast mode: scrape ${t.scrapeSeconds}s, evaluation ${t.evaluationSeconds}s, lifecycle for ${PERIODS.lifecycleForSeconds}s, group_wait ${t.groupWaitSeconds}s, idle period ${PERIODS.idlePeriodSeconds}s, request window ${PERIODS.requestWindowSeconds}s; ${runs} runs`);
     console.log(line('metric change -> container ready', startTimes, startBudget,
       `scrape ${t.scrapeSeconds} + eval ${t.evaluationSeconds} + for ${PERIODS.lifecycleForSeconds} + group_wait ${t.groupWaitSeconds} + engine start->ready ${median(engineStart).toFixed(2)}`));
-    console.log(line('request through the gateway to a stopped Ollama -> its answer', wakeTimes, median(engineStart) + 0.3,
-      `engine start->ready ${median(engineStart).toFixed(2)} + 0.30 (goal)`));
+    console.log(line('request through the gateway to a stopped Ollama -> its answer', wakeTimes, median(engineStart) + median(engineAnswer) + 0.3,
+      `engine start->ready ${median(engineStart).toFixed(2)} + first answer straight from it ${median(engineAnswer).toFixed(2)} + 0.30 (goal)`));
     console.log(line('idle -> container stopped', stopTimes, stopBudget,
       `scrape ${t.scrapeSeconds} + window ${PERIODS.requestWindowSeconds} + idle ${PERIODS.idlePeriodSeconds} + eval ${t.evaluationSeconds} + for ${PERIODS.lifecycleForSeconds} + group_wait ${t.groupWaitSeconds} + engine stop ${median(engineStop).toFixed(2)}`));
   } catch (err) {
