@@ -75,13 +75,13 @@ test('poller: up, installed and loaded models, expires_at moving with each reque
   await eventually(() => m('ollama_model_loaded_bytes', { model: 'phi3:mini' }), (v) => v === undefined);
 
   // Installed models changed at runtime: one series per installed model.
-  await postJson(standIn.url, '/_standin/models', [{ name: 'qwen2.5:7b', size: 4_683_087_332 }]);
-  await eventually(() => m('ollama_model_installed_bytes', { model: 'qwen2.5:7b' }), (v) => v === 4_683_087_332);
+  await postJson(standIn.url, '/_standin/models', [{ name: 'gemma2:2b', size: 1_629_518_495 }]);
+  await eventually(() => m('ollama_model_installed_bytes', { model: 'gemma2:2b' }), (v) => v === 1_629_518_495);
   expect(await m('ollama_model_installed_bytes', { model: 'phi3:mini' })).toBeUndefined();
 
   await standIn.close();
   await eventually(() => m('ollama_up'), (v) => v === 0);
-  expect(await m('ollama_model_installed_bytes', { model: 'qwen2.5:7b' })).toBe(4_683_087_332);
+  expect(await m('ollama_model_installed_bytes', { model: 'gemma2:2b' })).toBe(1_629_518_495);
 });
 
 test('model labels from request bodies are bounded (hostile model names cannot grow the series without limit)', async () => {
