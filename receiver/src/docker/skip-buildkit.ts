@@ -2,6 +2,7 @@
  * dockerode loads gRPC and protobufjs at require time for BuildKit sessions (image builds), which the receiver
  * never uses: about 6 MB of resident memory. Imported by main.ts before dockerode, this puts a stand-in for that
  * one module into the require cache. Anything that would build an image gets a clear error instead.
+ * test/receiver/docker/skip-buildkit.test.ts checks that it still applies to the installed dockerode.
  */
 import Module from 'node:module';
 
