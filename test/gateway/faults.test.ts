@@ -189,3 +189,18 @@ describe('broken connections', () => {
     }
   });
 });
+
+test('a client that asks for 100-continue (curl does for bodies over 1 KiB) gets its answer; the request reaches Ollama once', async () => {
+  const prompt = 'x'.repeat(3000);
+  const big = JSON.stringify({ model: 'phi3:mini', prompt, stream: false });
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = http.request(`${gateway.url}/api/generate`, { method: 'POST', headers: { Expect: '100-continue', 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(big)) } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('continue', () => req.end(big));
+    req.on('error', reject);
+  });
+  expect(status).toBe(200);
+  expect(generated()).toBe(1);
+});

@@ -40,7 +40,11 @@ export function requestHeaders(incoming: http.IncomingHttpHeaders, upstreamHost:
     out[name] = value;
   }
   out.host = upstreamHost;
-  if (bodyLength !== undefined) out['content-length'] = String(bodyLength);
+  if (bodyLength !== undefined) {
+    out['content-length'] = String(bodyLength);
+    // The body is here already (the gateway answered the client's 100-continue): Ollama need not be asked.
+    delete out.expect;
+  }
   return out;
 }
 
