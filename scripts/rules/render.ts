@@ -100,18 +100,16 @@ function tableLines(config: RulesConfig): string[] {
           }),
         );
       }
-  const fallback = COMPLEXITIES.flatMap((c) =>
-    TASK_TYPES.map((t) => ({
+  const fallback = [
+    {
       value: '1',
       labels: [
         ['priority', FALLBACK_PRIORITY],
-        ['complexity', c],
-        ['task_type', t],
         ['model', q(config.fallback.model)],
         ['timeout_seconds', q(String(config.fallback.timeoutSeconds))],
       ] as [string, string][],
-    })),
-  );
+    },
+  ];
   const options = modelNames(config).map((m) => ({
     value: '1',
     labels: [
@@ -124,8 +122,8 @@ function tableLines(config: RulesConfig): string[] {
     '# Preference lists: one rule per (priority, complexity, task_type, model); the value is the place in',
     '# the list (1 = first choice), the labels are the row, with the client timeout in seconds.',
     ...tableRows('ai:config:model_map', map),
-    '# The answer when no model of a pair\'s list is installed and fits: model is the one used when none of',
-    '# the configured models is installed (else the smallest installed one replaces it).',
+    '# The answer of every pair whose list has no model that is installed and fits: model is the one used',
+    '# when none of the configured models is installed (else the smallest installed one replaces it).',
     ...tableRows('ai:config:fallback', fallback),
     '# Generation options per model: one rule per configured model.',
     ...tableRows('ai:config:model_options', options),

@@ -237,12 +237,13 @@ describe('the recommendation follows the inventory (real Prometheus, gateway and
     await apply(base);
     expect((await decidedOn(base))['high/analysis'].model).toBe('llama3.2:3b');
     const withQwen: State = { ...base, installed: [...base.installed, { name: 'qwen2.5:7b', size: 4_683_087_332, loadedSize: 4_683_087_332, vramSize: 0 }] };
+    const installedAt = Date.now() / 1000; // the random states above may have had qwen2.5:7b: only samples from now on count
     await apply(withQwen);
     expect((await decidedOn(withQwen))['high/analysis']).toEqual({ model: 'qwen2.5:7b', priority: 'optimal_performance', timeout: '60' });
     // From Prometheus's own timestamps: the first scraped sample of the new model, the first answer naming it.
     const firstSample = async (selector: string) => {
       const series = await prom.api<{ result: { values: [number, string][] }[] }>('query', { query: `${selector}[30s]` });
-      return Math.min(...series.result.flatMap((s) => s.values.map((v) => v[0])));
+      return Math.min(...series.result.flatMap((s) => s.values.map((v) => v[0]).filter((t) => t >= installedAt)));
     };
     const scraped = await firstSample('ollama_model_installed_bytes{model="qwen2.5:7b"}');
     const answered = await firstSample('ai:recommended_model_options{complexity="high", task_type="analysis", model="qwen2.5:7b"}');

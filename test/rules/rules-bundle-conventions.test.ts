@@ -178,7 +178,7 @@ describe('configuration tables', () => {
   const group = (name: string) => ours.groups.find((g) => g.name === name)!;
   const COLUMNS: Record<string, string[]> = {
     'ai:config:model_map': ['priority', 'complexity', 'task_type', 'model', 'timeout_seconds'],
-    'ai:config:fallback': ['priority', 'complexity', 'task_type', 'model', 'timeout_seconds'],
+    'ai:config:fallback': ['priority', 'model', 'timeout_seconds'],
     'ai:config:model_options': ['model', 'temperature', 'num_predict'],
   };
   /** A table is one rule per row, its value a number (1, or the place in a preference list), its labels the row's columns (in COLUMNS order). */
@@ -207,14 +207,14 @@ describe('configuration tables', () => {
     }
   });
 
-  it('the fallback has one row per pair, priority no_fitting_model', () => {
+  it('the fallback is one row, priority no_fitting_model', () => {
     const fallback = rows('ai:config:fallback');
-    expect(fallback.map((r) => `${r[1]}/${r[2]}`).sort()).toEqual([...PAIRS].sort());
-    for (const r of fallback) expect([r[0], r[5]]).toEqual(['no_fitting_model', '1']);
+    expect(fallback).toHaveLength(1);
+    expect([fallback[0][0], fallback[0][3]]).toEqual(['no_fitting_model', '1']);
   });
 
   it('every model of the map and the fallback has one row of generation options', () => {
-    const models = new Set([...rows('ai:config:model_map'), ...rows('ai:config:fallback')].map((r) => r[3]));
+    const models = new Set([...rows('ai:config:model_map').map((r) => r[3]), ...rows('ai:config:fallback').map((r) => r[1])]);
     const options = rows('ai:config:model_options');
     expect(options.map((r) => r[0]).sort()).toEqual([...models].sort());
     for (const r of options) {
