@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
+import { ensureReceiverBuilt } from '../../test/e2e/build';
 import { pickPort, waitForHttp } from '../stack/processes';
 import { percentile, sendPaced } from './paced';
 
@@ -119,7 +120,9 @@ async function main(): Promise<void> {
     const gatewayConfig = path.join(dir, 'gateway.yml');
     // A queue wider than the load: the benchmark measures the proxy, not the admission policy.
     fs.writeFileSync(gatewayConfig, `listen: 127.0.0.1:${gatewayPort}\nupstream: {url: "${standInUrl}"}\nadmission: {max_concurrent: 1024, max_queue: 10000}\n`);
-    const gateway = spawnLogged(dir, 'gateway', process.execPath, [...RECEIVER_NODE_FLAGS, '--import', 'tsx', path.join(ROOT, 'receiver/src/cli.ts'), 'gateway', '--config', gatewayConfig]);
+    // The built gateway, as users run it (npm run build when dist/ is missing or stale).
+    ensureReceiverBuilt();
+    const gateway = spawnLogged(dir, 'gateway', process.execPath, [...RECEIVER_NODE_FLAGS, path.join(ROOT, 'dist/receiver/src/cli.js'), 'gateway', '--config', gatewayConfig]);
     children.push(gateway);
     const nginxConf = path.join(dir, 'nginx.conf');
     fs.writeFileSync(nginxConf, `worker_processes 1;

@@ -15,16 +15,19 @@ export interface GenerationStats {
 }
 
 export class AnswerTail {
-  private tail: Buffer = Buffer.alloc(0);
+  // The last chunks, at least TAIL_BYTES of them once the answer is that long: joined only when read.
+  private chunks: Buffer[] = [];
+  private bytes = 0;
 
   push(chunk: Buffer): void {
-    if (chunk.length >= TAIL_BYTES) this.tail = chunk.subarray(chunk.length - TAIL_BYTES);
-    else if (this.tail.length + chunk.length <= TAIL_BYTES) this.tail = Buffer.concat([this.tail, chunk]);
-    else this.tail = Buffer.concat([this.tail.subarray(this.tail.length + chunk.length - TAIL_BYTES), chunk]);
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    while (this.chunks.length > 1 && this.bytes - this.chunks[0].length >= TAIL_BYTES) this.bytes -= this.chunks.shift()!.length;
   }
 
   stats(): GenerationStats {
-    const text = this.tail.toString('latin1');
+    const joined = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const text = joined.subarray(Math.max(0, joined.length - TAIL_BYTES)).toString('latin1');
     const load = lastNumber(text, 'load_duration');
     return {
       loadSeconds: load === undefined ? undefined : load / 1e9,
