@@ -1,4 +1,4 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Clock } from './clock';
 import type { ReceiverConfig } from './config/types';
@@ -6,14 +6,15 @@ import type { DockerController } from './docker/controller';
 import { instrumentDocker } from './docker/instrumented-controller';
 import { createAuthCheck } from './http/auth';
 import type { AppContext } from './http/context';
+import { appErrorHandler } from './http/error-handler';
 import { healthRouter } from './http/health-route';
 import { targetsRouter } from './http/targets-route';
-import { WEBHOOK_PATH, webhookHandlers } from './http/webhook-route';
+import { WEBHOOK_PATH, webhookHandlers, webhookRejecter } from './http/webhook-route';
+import { AlertIntake } from './intake/alert-intake';
 import { TargetManager } from './lifecycle/manager';
 import type { Logger } from './logger';
 import { createMetrics, type ReceiverMetrics } from './metrics';
 import { initialiseSeries } from './metrics-initial-series';
-import { DedupeWindow } from './webhook/dedupe';
 
 export interface AppDeps {
   config: ReceiverConfig;
@@ -55,9 +56,8 @@ export function createApp(deps: AppDeps): ReceiverApp {
     cooldownRemaining: () => cooldowns(),
   });
   const docker = instrumentDocker(deps.docker, metrics);
-  const dedupe = new DedupeWindow(config.webhook.dedupeWindowSeconds * 1000);
   const dryRun = deps.dryRun ?? false;
-  const manager = new TargetManager({ config, docker, logger, clock, metrics, dryRun, onFailure: (t) => dedupe.forgetTarget(t) });
+  const manager = new TargetManager({ config, docker, logger, clock, metrics, dryRun });
   cooldowns = () => manager.cooldowns();
   initialiseSeries(metrics, manager.names());
 
@@ -70,8 +70,7 @@ export function createApp(deps: AppDeps): ReceiverApp {
     clock,
     metrics,
     dryRun,
-    dedupe,
-    ignoredLog: new DedupeWindow(config.webhook.dedupeWindowSeconds * 1000),
+    intake: new AlertIntake({ config, manager, docker, logger, clock, metrics, dryRun }),
     authCheck: config.auth.disabled ? undefined : createAuthCheck({ token: deps.token as string, basicUsername: config.auth.basicUsername }),
     draining: () => draining,
   };
@@ -80,28 +79,14 @@ export function createApp(deps: AppDeps): ReceiverApp {
   app.disable('x-powered-by');
   app.disable('etag');
   // The webhook is the hot path: registered first, on the app itself, so that its requests match the first layer.
-  app.post(WEBHOOK_PATH, ...webhookHandlers(ctx));
+  const rejectWebhook = webhookRejecter(ctx);
+  app.post(WEBHOOK_PATH, ...webhookHandlers(ctx, rejectWebhook));
   app.use(healthRouter(ctx, deps.registry));
   app.use(targetsRouter(ctx));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
-  const errors: ErrorRequestHandler = (err, req, res, next) => {
-    if (res.headersSent) {
-      next(err);
-      return;
-    }
-    // Errors that carry a 4xx (e.g. a path that does not URL-decode) are the client's: never a 500 for bad input.
-    const status = (err as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      logger.warn('request rejected', { status, method: req.method, error: (err as Error).message });
-      res.status(status).json({ error: 'bad_request' });
-      return;
-    }
-    logger.error('request failed', { error: err });
-    res.status(500).json({ error: 'internal_error' });
-  };
-  app.use(errors);
+  app.use(appErrorHandler(logger, rejectWebhook));
 
   let timer: NodeJS.Timeout | undefined;
   return {

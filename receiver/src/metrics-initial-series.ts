@@ -1,5 +1,5 @@
 import { DOCKER_OPERATIONS } from './docker/instrumented-controller';
-import { IGNORE_REASONS } from './lifecycle/planner';
+import { IGNORE_REASONS } from './intake/planner';
 import { READINESS_RESULTS } from './lifecycle/readiness';
 import { ACTION_RESULTS, LIFECYCLE_ACTIONS } from './lifecycle/types';
 import { ALERTNAME_VALUES, WEBHOOK_OUTCOMES, type ReceiverMetrics } from './metrics';

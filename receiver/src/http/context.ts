@@ -1,10 +1,10 @@
 import type { Clock } from '../clock';
 import type { ReceiverConfig } from '../config/types';
 import type { DockerController } from '../docker/controller';
+import type { AlertIntake } from '../intake/alert-intake';
 import type { TargetManager } from '../lifecycle/manager';
 import type { Logger } from '../logger';
 import type { ReceiverMetrics } from '../metrics';
-import type { DedupeWindow } from '../webhook/dedupe';
 
 /** What the route handlers share; built once by createApp. */
 export interface AppContext {
@@ -15,9 +15,8 @@ export interface AppContext {
   clock: Clock;
   metrics: ReceiverMetrics;
   dryRun: boolean;
-  dedupe: DedupeWindow;
-  /** Ignored alerts are counted every time but logged once per window. */
-  ignoredLog: DedupeWindow;
+  /** The webhook's intake policy: what a notification leads to. */
+  intake: AlertIntake;
   /** undefined when auth is disabled. */
   authCheck?: (header: string | undefined) => boolean;
   draining(): boolean;

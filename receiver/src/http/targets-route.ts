@@ -1,9 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import { DockerUnavailableError } from '../docker/controller';
-import { ShuttingDownError, type ActionOutcome, type Submission } from '../lifecycle/submission';
+import { submitManual } from '../intake/manual-intake';
+import type { ActionOutcome, Submission } from '../lifecycle/submission';
 import { LIFECYCLE_ACTIONS, type LifecycleAction } from '../lifecycle/types';
 import { requireAuth, sampledWarn } from './auth';
 import type { AppContext } from './context';
+import { UNAVAILABLE_MESSAGES } from './unavailable';
 
 /**
  * /api/v1/targets: state, manual start/stop, and wake (start, then answer once ready or after a timeout).
@@ -52,8 +53,12 @@ export function targetsRouter(ctx: AppContext): Router {
 function knownTarget(ctx: AppContext, req: Request, res: Response): string | undefined {
   const name = req.params.name as string;
   if (ctx.manager.has(name)) return name;
-  res.status(404).json({ error: 'unknown_target', message: `no target group named "${name}" in the configuration` });
+  unknownTarget(res, name);
   return undefined;
+}
+
+function unknownTarget(res: Response, name: string): void {
+  res.status(404).json({ error: 'unknown_target', message: `no target group named "${name}" in the configuration` });
 }
 
 async function submitChecked(
@@ -63,31 +68,17 @@ async function submitChecked(
   action: LifecycleAction,
   origin: 'manual' | 'wake',
 ): Promise<Submission | undefined> {
-  const name = knownTarget(ctx, req, res);
-  if (name === undefined) return undefined;
-  const unavailable = (error: string, message: string) => res.status(503).set('Retry-After', '5').json({ error, message });
-  if (ctx.draining()) {
-    unavailable('shutting_down', 'the receiver is shutting down; retry');
-    return undefined;
-  }
-  if (!ctx.dryRun) {
-    try {
-      await ctx.docker.ping();
-    } catch (err) {
-      if (err instanceof DockerUnavailableError) {
-        unavailable('docker_unavailable', 'the Docker engine cannot be reached; retry');
-        return undefined;
-      }
-    }
-  }
-  try {
-    const submitted = ctx.manager.submit(name, action, { origin, force: true });
-    ctx.logger.info('manual request', { target: name, action, origin, disposition: submitted.disposition });
-    return submitted;
-  } catch (err) {
-    if (!(err instanceof ShuttingDownError)) throw err;
-    unavailable('shutting_down', 'the receiver is shutting down; retry');
-    return undefined;
+  const name = req.params.name as string;
+  const result = await submitManual(ctx, name, action, origin);
+  switch (result.outcome) {
+    case 'unknown_target':
+      unknownTarget(res, name);
+      return undefined;
+    case 'unavailable':
+      res.status(503).set('Retry-After', '5').json({ error: result.error, message: UNAVAILABLE_MESSAGES[result.error] });
+      return undefined;
+    case 'submitted':
+      return result.submission;
   }
 }
 

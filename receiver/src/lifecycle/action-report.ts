@@ -8,8 +8,8 @@ export interface ReportOptions {
   metrics: ReceiverMetrics;
   logger: Logger;
   dryRun: boolean;
-  /** Told about every failed or not-ready action (the webhook forgets its duplicates then). */
-  onFailure?: (target: string) => void;
+  /** Told about every finished action, right before its outcome settles. */
+  finished(outcome: ActionOutcome): void;
 }
 
 /**
@@ -53,6 +53,6 @@ export function reportOutcome(
     duration_seconds: outcome.durationSeconds,
     dry_run: o.dryRun || undefined,
   });
-  if (outcome.result === 'failed' || outcome.result === 'not_ready') o.onFailure?.(outcome.target);
+  o.finished(outcome);
   job.settle(outcome);
 }

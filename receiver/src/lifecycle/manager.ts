@@ -4,10 +4,10 @@ import type { DockerController } from '../docker/controller';
 import type { Logger } from '../logger';
 import type { ReceiverMetrics } from '../metrics';
 import { ActionQueue } from './action-queue';
-import { reportOutcome } from './action-report';
+import { reportOutcome, type ReportOptions } from './action-report';
 import { ActionExecutor } from './executor';
 import { StateReader, type ReadableTarget } from './state-reader';
-import { ShuttingDownError, type Submission, type SubmitOptions } from './submission';
+import { ShuttingDownError, type ActionOutcome, type Submission, type SubmitOptions } from './submission';
 import { TargetState } from './target-state';
 import { viewTarget, type TargetView } from './target-view';
 import { cooldownRemainingMs } from './timing';
@@ -20,8 +20,6 @@ export interface TargetManagerOptions {
   clock: Clock;
   metrics: ReceiverMetrics;
   dryRun: boolean;
-  /** Told about every failed or not-ready action (the webhook forgets its duplicates then). */
-  onFailure?: (target: string) => void;
 }
 
 interface Target extends ReadableTarget {
@@ -38,12 +36,21 @@ export class TargetManager {
   private readonly shutdown = new AbortController();
   private readonly reader: StateReader;
   private readonly executor: ActionExecutor;
+  private readonly listeners: Array<(outcome: ActionOutcome) => void> = [];
   private closing = false;
   private refreshing: Promise<void> | undefined;
 
   constructor(private readonly o: TargetManagerOptions) {
     this.reader = new StateReader(o.docker, o.clock, o.logger, this.shutdown.signal);
     this.executor = new ActionExecutor({ ...o, reader: this.reader, shutdown: this.shutdown.signal });
+    const report: ReportOptions = {
+      metrics: o.metrics,
+      logger: o.logger,
+      dryRun: o.dryRun,
+      finished: (outcome) => {
+        for (const listener of this.listeners) listener(outcome);
+      },
+    };
     for (const config of o.config.targets.values()) {
       const state = new TargetState(config, o.metrics, o.logger);
       const target: Target = {
@@ -52,7 +59,7 @@ export class TargetManager {
         queue: new ActionQueue({
           run: (job) => this.executor.run(target, job),
           finish: (job, startedAt, step, executed) =>
-            reportOutcome(o, state, job, step, { startedAt, now: o.clock.now(), executed }),
+            reportOutcome(report, state, job, step, { startedAt, now: o.clock.now(), executed }),
           joined: (job, origin) => {
             o.metrics.actions.inc({ target: config.name, action: job.action, result: 'noop' });
             o.logger.debug('joined an equal action', { target: config.name, action: job.action, origin });
@@ -78,6 +85,11 @@ export class TargetManager {
     const submitted = target.queue.submit(action, options.origin, options.force ?? false);
     if (submitted.disposition === 'queued') target.state.desired = action === 'start' ? 'running' : 'stopped';
     return submitted;
+  }
+
+  /** Calls the listener with the outcome of every action from now on (submitted by anyone), before it settles. */
+  onFinished(listener: (outcome: ActionOutcome) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Reads every target's real state from Docker (at start-up and periodically). Never throws. */

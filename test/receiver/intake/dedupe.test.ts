@@ -1,4 +1,4 @@
-import { DedupeWindow } from '../../../receiver/src/webhook/dedupe';
+import { DedupeWindow } from '../../../receiver/src/intake/dedupe';
 
 describe('DedupeWindow', () => {
   test('a key is a duplicate within the window and fresh after it', () => {

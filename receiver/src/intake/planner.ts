@@ -1,6 +1,6 @@
 import type { ResolvedHandling } from '../config/types';
 import type { WebhookPayload } from '../webhook/payload';
-import { ACTION_LABEL, TARGET_LABEL, isLifecycleAction, type LifecycleAction } from './types';
+import { ACTION_LABEL, TARGET_LABEL, isLifecycleAction, type LifecycleAction } from '../lifecycle/types';
 
 /** Why an alert led to no action: the values of ai_dispatcher_alerts_ignored_total{reason}. */
 export const IGNORE_REASONS = ['unknown_target', 'unknown_action', 'resolved', 'missing_labels'] as const;

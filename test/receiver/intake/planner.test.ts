@@ -1,4 +1,4 @@
-import { planNotification, type PlannerConfig } from '../../../receiver/src/lifecycle/planner';
+import { planNotification, type PlannerConfig } from '../../../receiver/src/intake/planner';
 import type { WebhookAlert, WebhookPayload } from '../../../receiver/src/webhook/payload';
 
 const config: PlannerConfig = { targets: new Set(['ollama', 'embeddings']), resolved: 'ignore' };
