@@ -10,6 +10,7 @@
  *
  *   npx tsx scripts/bench/inventory-rules-bench.ts --models 3  [--hosts 20] [--seconds 60] [--warmup 300] [--interval 1] [--baseline dbcf64a]
  *   npx tsx scripts/bench/inventory-rules-bench.ts --models 20 --interval 15
+ *   npx tsx scripts/bench/inventory-rules-bench.ts --models 3 --config my-config.yml   (rules generated from another configuration)
  *
  * --models: how many models the gateway stand-in reports installed (the 3 of the default configuration
  * first, then others; 2 of them loaded). Goals (issue 18): cycle <= 1.2x the floor's with 3 models;
@@ -20,6 +21,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadRulesConfig } from '../rules/config';
+import { renderAlerts, renderRules } from '../rules/render';
 import { PrometheusServer, REPO_ROOT, TestExporter, startPrometheus, startTestExporter } from '../../test/support/prometheus';
 import {
   ORIGINAL_DESIGN_QUERIES,
@@ -34,7 +37,7 @@ import {
   type GroupStats,
 } from './rules-bench';
 
-const CURRENT = ['rules/ai-dispatcher.rules.yml', 'rules/ai-dispatcher.alerts.yml'];
+const BUNDLE = ['rules/ai-dispatcher.rules.yml', 'rules/ai-dispatcher.alerts.yml'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function arg(name: string, fallback: string): string {
@@ -98,11 +101,22 @@ async function main() {
   const readyTimeoutMs = 30_000 + 4 * intervalSeconds * 1000;
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-dispatcher-inventory-bench-'));
-  const floorFiles = CURRENT.map((f) => {
+  const floorFiles = BUNDLE.map((f) => {
     const file = path.join(tmp, `floor-${path.basename(f)}`);
     fs.writeFileSync(file, execFileSync('git', ['show', `${baseline}:${f}`], { cwd: REPO_ROOT, encoding: 'utf8' }));
     return file;
   });
+  // --config: today's files with their generated blocks rendered from another configuration (e.g. other lists).
+  const configFile = arg('config', '');
+  const CURRENT = configFile
+    ? BUNDLE.map((f, i) => {
+        const config = loadRulesConfig(path.resolve(configFile));
+        const text = fs.readFileSync(path.join(REPO_ROOT, f), 'utf8');
+        const file = path.join(tmp, `config-${path.basename(f)}`);
+        fs.writeFileSync(file, i === 0 ? renderRules(config, text) : renderAlerts(config, text));
+        return file;
+      })
+    : BUNDLE;
   const hostExporters: { address: string; close(): Promise<void> }[] = [await startNodeExporter()];
   const services = await startServices();
   const inventory = await startInventory(models);
@@ -116,7 +130,7 @@ async function main() {
   const start = (ruleFiles: string[]) => startPrometheus({ ruleFiles, scrapeConfigs: scrapeConfigs(1), scrapeInterval: interval, evaluationInterval: interval });
   const sides: Side[] = [
     { name: `floor (${baseline})`, prom: await start(floorFiles) },
-    { name: 'with inventory', prom: await start(CURRENT) },
+    { name: configFile ? `with inventory (${path.basename(configFile)})` : 'with inventory', prom: await start(CURRENT) },
   ];
   try {
     console.log(`${models} models installed, ${interval} scrape and evaluation, ${warmup} s warm-up, ${seconds} s per phase`);
