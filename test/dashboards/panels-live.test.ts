@@ -18,8 +18,10 @@ import { hasNumber, runTarget } from './panel-queries';
 
 jest.setTimeout(60_000);
 
-/** "<dashboard file> / <panel title>" -> why its data only exists in a state this test does not reach. */
-const NOT_REACHED: Record<string, string> = {};
+/** "<dashboard file> / <panel title> / <refId>" -> why its data only exists in a state this test does not reach. */
+const NOT_REACHED: Record<string, string> = {
+  'ai-model-dispatcher.json / Warm-up forecast / A': 'needs AI work pending on a previous day at this time of day: this test has no day of history',
+};
 
 const RULES_DIR = path.resolve(__dirname, '../../rules');
 const GiB = 2 ** 30;
@@ -160,8 +162,8 @@ const run = (t: PanelTarget) => runTarget(prom.url, t, values, testStart);
 const targets = allTargets();
 
 test('the not-reached list names only existing panels', () => {
-  const panels = new Set(targets.map((t) => `${t.file} / ${t.panel.title}`));
-  expect(Object.keys(NOT_REACHED).filter((name) => !panels.has(name))).toEqual([]);
+  const labels = new Set(targets.map((t) => t.label));
+  expect(Object.keys(NOT_REACHED).filter((name) => !labels.has(name))).toEqual([]);
 });
 
 test('no rule fails to evaluate', async () => {
@@ -172,7 +174,7 @@ test('no rule fails to evaluate', async () => {
 });
 
 describe.each(targets.map((t) => [t.label, t] as const))('%s', (_label, t) => {
-  const key = `${t.file} / ${t.panel.title}`;
+  const key = t.label;
   if (NOT_REACHED[key]) {
     test(`returns no data only because: ${NOT_REACHED[key]}`, async () => {
       expect(hasNumber(await run(t))).toBe(false);
