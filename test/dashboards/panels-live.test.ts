@@ -56,8 +56,9 @@ function startInputs(): void {
       ['phi3:mini', 2, 1.5, 0.05],
       ['qwen2.5:7b', 0.5, 6, 0],
     ] as const) {
-      exporters.ollama.set('ollama_requests_total', 10 + s * perSecond, { model }, 'counter');
-      exporters.ollama.set('ollama_requests_failed_total', s * perSecond * failing, { model }, 'counter');
+      // The gateway's series: one counter per outcome (receiver/README.md "Gateway").
+      exporters.ollama.set('ollama_requests_total', 10 + s * perSecond * (1 - failing), { model, endpoint: '/api/chat', outcome: 'success' }, 'counter');
+      exporters.ollama.set('ollama_requests_total', s * perSecond * failing, { model, endpoint: '/api/chat', outcome: 'upstream_error' }, 'counter');
       exporters.ollama.set('ollama_request_duration_seconds_sum', (10 + s * perSecond) * duration, { model }, 'counter');
       exporters.ollama.set('ollama_request_duration_seconds_count', 10 + s * perSecond, { model }, 'counter');
     }

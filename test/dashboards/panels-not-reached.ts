@@ -11,7 +11,7 @@ const M = 'ai-model-dispatcher.json / ';
 /** Without data in any stack that runs the stand-in exporter (`npm run stack`, the e2e loop). */
 export const STAND_IN_NOT_REACHED: Readonly<Record<string, string>> = {
   [`${M}Warm-up forecast / A`]: 'needs AI work pending on a previous day at this time of day: a live stack has no day of history',
-  [`${M}Errors by model / A`]: "the stack's stand-in exporter has no error counter (ollama_requests_failed_total)",
+  [`${M}Errors by model / A`]: 'no request through the stack\'s gateway fails (the stand-in answers every one), so no failed outcome is counted',
 };
 
 const UNOBSERVED = 'dry-run without a Docker engine: the receiver cannot observe the targets, so their state series are absent (unknown, not 0); panels-live.test.ts covers them';
