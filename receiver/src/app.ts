@@ -8,6 +8,7 @@ import { createAuthCheck } from './http/auth';
 import type { AppContext } from './http/context';
 import { appErrorHandler } from './http/error-handler';
 import { healthRouter } from './http/health-route';
+import { preloadsRouter } from './http/preloads-route';
 import { targetsRouter } from './http/targets-route';
 import { WEBHOOK_PATH, webhookHandlers, webhookRejecter } from './http/webhook-route';
 import { AlertIntake } from './intake/alert-intake';
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): ReceiverApp {
   const rejectWebhook = webhookRejecter(ctx);
   app.post(WEBHOOK_PATH, ...webhookHandlers(ctx, rejectWebhook));
   app.use(healthRouter(ctx, deps.registry));
+  app.use(preloadsRouter(ctx));
   app.use(targetsRouter(ctx));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });

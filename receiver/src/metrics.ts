@@ -16,6 +16,8 @@ export interface ReceiverMetrics {
   targetCooldownRemaining: Gauge<'target'>;
   dockerUp: Gauge;
   dockerErrors: Counter<'operation'>;
+  /** Label values: PRELOAD_RESULTS (preload-report.ts, shared with the gateway). */
+  preloads: Counter<'target' | 'result'>;
 }
 
 /** The values of ai_dispatcher_webhook_requests_total{outcome}. */
@@ -122,6 +124,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions): Rece
       name: 'ai_dispatcher_docker_errors_total',
       help: 'Docker API calls that failed, by operation.',
       labelNames: ['operation'],
+      registers,
+    }),
+    preloads: new Counter({
+      name: 'ai_dispatcher_preloads_total',
+      help: 'Model loads after a target came up, as the gateway reported them, by target and result (one per model of a round).',
+      labelNames: ['target', 'result'],
       registers,
     }),
   };

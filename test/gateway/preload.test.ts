@@ -2,14 +2,18 @@
  * Model preload: when Ollama comes up (started by an alert, the warm-up, a wake or by hand), the gateway
  * loads the model Prometheus recommends now for the configured pairs, before any client request, so the
  * first request does not pay the load. Real Prometheus (the documented client query), the Ollama stand-in
- * (real HTTP, a load time), the gateway in this process.
+ * (real HTTP, a load time), the gateway in this process; with a wake configured, the receiver app (real HTTP)
+ * to which the gateway reports each round.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Ollama } from 'ollama';
 import { freePort } from '../support/free-port';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus';
+import { TEST_TOKEN, buildTestReceiver } from '../support/receiver-app';
 import { eventually, metric, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
 
 const LOAD_MS = 400;
@@ -46,13 +50,14 @@ describe('after Ollama comes up', () => {
     ollama = undefined;
   });
 
-  async function startDownThenUp(pairs: Array<{ complexity: string; task_type: string }>, prometheusUrl = prom.url) {
+  async function startDownThenUp(pairs: Array<{ complexity: string; task_type: string }>, prometheusUrl = prom.url, receiverUrl?: string) {
     port = await freePort();
     gateway = await startGateway({
       upstream: { url: `http://127.0.0.1:${port}` },
       poll: { interval_seconds: 0.1, timeout_seconds: 0.5 },
       preload: { prometheus_url: prometheusUrl, pairs, keep_alive: '30m' },
-    });
+      ...(receiverUrl && { wake: { receiver_url: receiverUrl, target: 'ollama', timeout_seconds: 10 } }),
+    }, { token: TEST_TOKEN });
     gateway.app.start();
     await eventually(() => metric(gateway!.registry, 'ollama_gateway_polls_total', { result: 'failure' }), (v) => (v ?? 0) > 0);
     ollama = await startStandIn({ timing: { tokensPerSecond: 2000, loadMs: LOAD_MS, answerTokens: 5 } }, port);
@@ -100,6 +105,41 @@ describe('after Ollama comes up', () => {
     expect(await eventually(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'qwen9:404b', result: 'failed' }), (v) => v === 1)).toBe(1);
     expect(await metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: '', result: 'no_recommendation' })).toBe(0);
     expect((await loaded()).models).toEqual([]);
+  });
+
+  it('reports the round to the receiver: its /api/v1/targets shows the model loaded, ai_dispatcher_preloads_total counts it', async () => {
+    const receiver = buildTestReceiver();
+    await receiver.start();
+    const server = http.createServer(receiver.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const lastPreload = async () => {
+        const res = await fetch(`${receiverUrl}/api/v1/targets/ollama`, { headers: { Authorization: `Bearer ${TEST_TOKEN}` } });
+        return ((await res.json()) as { lastPreload: { models: unknown[]; allLoaded: boolean } | null }).lastPreload;
+      };
+      expect(await lastPreload()).toBeNull();
+      await startDownThenUp([{ complexity: 'high', task_type: 'analysis' }, { complexity: 'high', task_type: 'general' }], prom.url, receiverUrl);
+      const shown = await eventually(lastPreload, (p) => p !== null);
+      expect(shown).toEqual(expect.objectContaining({ models: [{ model: 'mistral:7b', result: 'loaded' }, { model: 'qwen9:404b', result: 'failed' }], allLoaded: false }));
+      expect((await loaded()).models.map((m) => m.name)).toEqual(['mistral:7b']);
+      expect(await receiver.metricValue('ai_dispatcher_preloads_total', { target: 'ollama', result: 'loaded' })).toBe(1);
+      expect(await receiver.metricValue('ai_dispatcher_preloads_total', { target: 'ollama', result: 'failed' })).toBe(1);
+      expect(await metric(gateway!.registry, 'ollama_gateway_preload_reports_total', { result: 'sent' })).toBe(1);
+      // Nothing was started or stopped for it.
+      expect(receiver.docker.calls.filter((c) => c.op === 'start' || c.op === 'stop')).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await receiver.close();
+    }
+  });
+
+  it('a receiver that cannot be reached does not stop the preload: the report counts failed', async () => {
+    await startDownThenUp([{ complexity: 'high', task_type: 'analysis' }], prom.url, `http://127.0.0.1:${await freePort()}`);
+    expect(await eventually(() => metric(gateway!.registry, 'ollama_gateway_preload_reports_total', { result: 'failed' }), (v) => v === 1)).toBe(1);
+    expect(await metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'mistral:7b', result: 'loaded' })).toBe(1);
+    expect((await loaded()).models.map((m) => m.name)).toEqual(['mistral:7b']);
   });
 
   it('counts an unreachable Prometheus as no recommendation and loads nothing', async () => {

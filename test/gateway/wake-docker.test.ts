@@ -1,12 +1,17 @@
 /**
  * Wake on a real dockerd: the Ollama stand-in runs as a container (stopped at first), the built receiver
  * process manages it, and a request through the gateway starts it via the receiver's wake API and gets the
- * stand-in's answer. Ten concurrent requests during the wake cause one start.
+ * stand-in's answer. Ten concurrent requests during the wake cause one start. Once up, the gateway preloads
+ * the model a real Prometheus recommends and reports the round: the receiver's /api/v1/targets shows it loaded.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type Docker from 'dockerode';
 import { Ollama } from 'ollama';
 import { startDockerEngine, type DockerEngine } from '../support/docker-engine';
 import { freePort } from '../support/free-port';
+import { startPrometheus, type PrometheusServer } from '../support/prometheus';
 import { buildOllamaStandInImage } from '../support/ollama-standin-image';
 import { startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
 import { metric, startGateway, type RunningGateway } from './harness';
@@ -15,6 +20,8 @@ const CONTAINER = 'ollama-wake-stand-in';
 const TOKEN = 'wake-test-token-0123456789';
 
 let engine: DockerEngine;
+let prom: PrometheusServer;
+let ruleDir: string;
 let receiver: ReceiverProcess;
 let gateway: RunningGateway;
 let port: number;
@@ -22,6 +29,13 @@ const starts: string[] = [];
 let events: NodeJS.ReadableStream | undefined;
 
 beforeAll(async () => {
+  ruleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-dispatcher-wake-preload-'));
+  fs.writeFileSync(path.join(ruleDir, 'rec.yml'), `groups:
+  - name: recommendation
+    rules:
+      - {record: ai:recommended_model_options, expr: '1', labels: {complexity: high, task_type: analysis, model: 'mistral:7b', priority: optimal_performance}}
+`);
+  prom = await startPrometheus({ ruleFiles: [path.join(ruleDir, 'rec.yml')] });
   engine = await startDockerEngine();
   port = await freePort();
   const image = await buildOllamaStandInImage(engine);
@@ -49,7 +63,12 @@ targets:
     upstream: { url: `http://127.0.0.1:${port}` },
     admission: { max_concurrent: 4 },
     wake: { receiver_url: receiver.url, target: 'ollama', timeout_seconds: 60 },
+    poll: { interval_seconds: 0.25, timeout_seconds: 1 },
+    preload: { prometheus_url: prom.url, pairs: [{ complexity: 'high', task_type: 'analysis' }], keep_alive: '30m' },
   }, { token: TOKEN });
+  // The poller sees Ollama down, then up after the wake: that edge starts the preload.
+  gateway.app.start();
+  await prom.waitFor(async () => (await prom.query('ai:recommended_model_options')).length === 1, { what: 'the recommendation row' });
 }, 180_000);
 
 afterAll(async () => {
@@ -57,6 +76,8 @@ afterAll(async () => {
   await receiver?.stop();
   (events as unknown as { destroy?: () => void })?.destroy?.();
   await engine?.stop();
+  await prom?.stop();
+  if (ruleDir) fs.rmSync(ruleDir, { recursive: true, force: true });
 }, 60_000);
 
 const container = () => engine.docker.getContainer(CONTAINER) as Docker.Container;
@@ -71,6 +92,17 @@ test('a request to the stopped container wakes it through the receiver and gets 
   expect(await receiver.metric('ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' })).toBe(1);
   expect(await metric(gateway.registry, 'ollama_gateway_wakes_total', { result: 'ready' })).toBe(1);
   expect(await metric(gateway.registry, 'ollama_requests_total', { model: 'phi3:mini', endpoint: '/api/generate', outcome: 'success' })).toBe(10);
+
+  // Ollama came up: the gateway loaded the recommended model and told the receiver, which shows it.
+  let view: { lastPreload: { models: unknown[]; allLoaded: boolean } | null } | undefined;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    view = (await receiver.request('GET', '/api/v1/targets/ollama')).body as typeof view;
+    if (view?.lastPreload) break;
+  }
+  expect(view?.lastPreload).toEqual(expect.objectContaining({ models: [{ model: 'mistral:7b', result: 'loaded' }], allLoaded: true }));
+  expect(await receiver.metric('ai_dispatcher_preloads_total', { target: 'ollama', result: 'loaded' })).toBe(1);
+  const ps = (await (await fetch(`http://127.0.0.1:${port}/api/ps`)).json()) as { models: Array<{ name: string }> };
+  expect(ps.models.map((m) => m.name)).toContain('mistral:7b');
 }, 120_000);
 
 test('stopped again, the next streamed chat wakes it again', async () => {

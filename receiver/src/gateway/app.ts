@@ -11,6 +11,7 @@ import { createGatewayMetrics, type GatewayMetrics, type Outcome, type RejectRea
 import { ModelLabels, NO_MODEL } from './model-label';
 import { BodyError, readBody } from './request-body';
 import { ModelPreloader } from './model-preloader';
+import { PreloadReporter } from './preload-reporter';
 import { UpstreamPoller } from './upstream-poller';
 import { WakeClient } from './wake-client';
 
@@ -47,8 +48,14 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const preloader = config.preload && new ModelPreloader({ ...config.preload, upstream: config.upstream.url, metrics, labels, logger });
   // The model label is known only once a model is loaded; "no recommendation" has none.
   if (preloader) metrics.preloads.inc({ model: '', result: 'no_recommendation' }, 0);
+  // With a wake configured, each round is reported to the receiver too (its /api/v1/targets shows the last one).
+  const reporter = preloader && config.wake && new PreloadReporter({ ...config.wake, timeoutMs: 10_000, token: deps.token, metrics, logger });
+  const preloadRound = async (p: ModelPreloader) => {
+    const models = await p.preload();
+    await reporter?.report({ at: new Date().toISOString(), models });
+  };
   const poller = new UpstreamPoller(config.upstream.url, config.poll.intervalMs, config.poll.timeoutMs, metrics, labels, logger,
-    preloader && (() => void preloader.preload()));
+    preloader && (() => void preloadRound(preloader)));
   const waker = config.wake && new WakeClient({
     ...config.wake, token: deps.token, metrics, logger, upstreamReady: (signal) => upstream.ready(signal),
   });

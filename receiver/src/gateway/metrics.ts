@@ -23,6 +23,13 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 export const WAKE_RESULTS = ['ready', 'failed', 'timeout'] as const;
 export type WakeResult = (typeof WAKE_RESULTS)[number];
 
+/**
+ * ollama_gateway_preload_reports_total{result}: reports of a preload round to the receiver.
+ * sent: 2xx; refused: 4xx (not sent again); failed: 5xx, unreachable or no answer in time.
+ */
+export const PRELOAD_REPORT_RESULTS = ['sent', 'refused', 'failed'] as const;
+export type PreloadReportResult = (typeof PRELOAD_REPORT_RESULTS)[number];
+
 /** ollama_gateway_upstream_errors_total{reason}: connections to Ollama that failed. */
 export const UPSTREAM_ERRORS = ['connect_refused', 'dns', 'connect_timeout', 'reset', 'broken_stream', 'other'] as const;
 export type UpstreamErrorReason = (typeof UPSTREAM_ERRORS)[number];
@@ -46,6 +53,7 @@ export interface GatewayMetrics {
   upstreamErrors: Counter<'reason'>;
   polls: Counter<'result'>;
   preloads: Counter<'model' | 'result'>;
+  preloadReports: Counter<'result'>;
 }
 
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -88,11 +96,13 @@ export function createGatewayMetrics(registry: Registry, queue: AdmissionQueue, 
     rejected: new Counter({ name: 'ollama_gateway_rejected_requests_total', help: 'Requests the gateway answered itself without forwarding, by reason.', labelNames: ['reason'], registers }),
     upstreamErrors: new Counter({ name: 'ollama_gateway_upstream_errors_total', help: 'Failed connections to Ollama, by reason.', labelNames: ['reason'], registers }),
     preloads: new Counter({ name: 'ollama_gateway_preloads_total', help: 'Model loads after Ollama came up (the recommended model of the configured pairs), by model and result.', labelNames: ['model', 'result'], registers }),
+    preloadReports: new Counter({ name: 'ollama_gateway_preload_reports_total', help: 'Reports of a preload round to the receiver (shown in its /api/v1/targets), by result.', labelNames: ['result'], registers }),
     polls: new Counter({ name: 'ollama_gateway_polls_total', help: 'Polls of Ollama\'s /api/tags and /api/ps, by result.', labelNames: ['result'], registers }),
   };
   for (const r of WAKE_RESULTS) m.wakes.inc({ result: r }, 0);
   for (const r of REJECT_REASONS) m.rejected.inc({ reason: r }, 0);
   for (const r of UPSTREAM_ERRORS) m.upstreamErrors.inc({ reason: r }, 0);
+  for (const r of PRELOAD_REPORT_RESULTS) m.preloadReports.inc({ result: r }, 0);
   for (const r of ['success', 'failure']) m.polls.inc({ result: r }, 0);
   return m;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { MODEL_NAME, type PreloadOutcome, type PreloadResult } from '../preload-report';
 import type { GatewayMetrics } from './metrics';
 import type { ModelLabels } from './model-label';
 
@@ -22,13 +23,8 @@ export interface PreloadOptions {
   logger: Logger;
 }
 
-/** ollama_gateway_preloads_total{result}. */
-type PreloadResult = 'loaded' | 'failed' | 'no_recommendation';
-
 /** The documented client query (rules/README.md): per pair, the row recorded last. */
 const RECOMMENDATION_QUERY = 'topk by (complexity, task_type) (1, timestamp(ai:recommended_model_options))';
-/** Model names as Ollama spells them; anything else from Prometheus is not sent to Ollama. */
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}$/;
 
 interface QueryAnswer {
   status?: string;
@@ -36,19 +32,19 @@ interface QueryAnswer {
 }
 
 export class ModelPreloader {
-  private running?: Promise<Array<{ model: string; result: PreloadResult }>>;
+  private running?: Promise<PreloadOutcome[]>;
 
   constructor(private readonly o: PreloadOptions) {}
 
   /** One preload round (a round already running is shared). Never throws. */
-  preload(): Promise<Array<{ model: string; result: PreloadResult }>> {
+  preload(): Promise<PreloadOutcome[]> {
     this.running ??= this.round().finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
-  private async round(): Promise<Array<{ model: string; result: PreloadResult }>> {
+  private async round(): Promise<PreloadOutcome[]> {
     let models: string[];
     try {
       models = await this.recommendedModels();
@@ -62,7 +58,7 @@ export class ModelPreloader {
       this.o.logger.warn('no model to preload: Prometheus has no recommendation for the configured pairs');
       return [{ model: '', result: 'no_recommendation' }];
     }
-    const results: Array<{ model: string; result: PreloadResult }> = [];
+    const results: PreloadOutcome[] = [];
     for (const model of models) {
       const started = performance.now();
       const result = await this.load(model);

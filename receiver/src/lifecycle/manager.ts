@@ -6,6 +6,7 @@ import type { ReceiverMetrics } from '../metrics';
 import { ActionQueue } from './action-queue';
 import { reportOutcome, type ReportOptions } from './action-report';
 import { ActionExecutor } from './executor';
+import type { PreloadRecord } from './preload-record';
 import { StateReader, type ReadableTarget } from './state-reader';
 import { ShuttingDownError, type ActionOutcome, type Submission, type SubmitOptions } from './submission';
 import { TargetState } from './target-state';
@@ -108,6 +109,11 @@ export class TargetManager {
   view(name: string): TargetView {
     const target = this.target(name);
     return viewTarget(target.state, target.queue, this.o.clock.now());
+  }
+
+  /** Keeps the gateway's last preload round of the target (shown in its view). */
+  recordPreload(name: string, record: PreloadRecord): void {
+    this.target(name).state.lastPreload = record;
   }
 
   cooldowns(): Array<{ target: string; seconds: number }> {

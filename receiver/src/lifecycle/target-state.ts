@@ -2,6 +2,7 @@ import type { TargetConfig } from '../config/types';
 import type { ContainerState } from '../docker/controller';
 import type { Logger } from '../logger';
 import type { ReceiverMetrics } from '../metrics';
+import type { PreloadRecord } from './preload-record';
 import type { ActionOutcome } from './submission';
 import type { TransitionHistory } from './timing';
 import type { ActionOrigin, LifecycleAction } from './types';
@@ -29,6 +30,8 @@ export class TargetState {
   observedAt?: number;
   readonly history: TransitionHistory = {};
   last?: LastAction;
+  /** The gateway's last model preload round after the target came up (POST /api/v1/targets/NAME/preloads). */
+  lastPreload?: PreloadRecord;
 
   constructor(
     readonly config: TargetConfig,

@@ -1,5 +1,6 @@
 import type { ContainerState, HealthStatus } from '../docker/controller';
 import type { ActionQueue } from './action-queue';
+import type { PreloadRecord } from './preload-record';
 import type { LastAction, TargetState } from './target-state';
 import { cooldownRemainingMs, minRunningRemainingMs } from './timing';
 import type { LifecycleAction } from './types';
@@ -27,6 +28,8 @@ export interface TargetView {
   cooldownRemainingSeconds: number;
   minRunningSeconds: number;
   minRunningRemainingSeconds: number;
+  /** The gateway's last model preload round (null until one was reported). */
+  lastPreload: PreloadRecord | null;
 }
 
 /** Pure: the view of one target at `now`. */
@@ -52,5 +55,6 @@ export function viewTarget(state: TargetState, queue: Pick<ActionQueue, 'current
     cooldownRemainingSeconds: cooldownRemainingMs(history, config, now) / 1000,
     minRunningSeconds: config.minRunningSeconds,
     minRunningRemainingSeconds: running ? minRunningRemainingMs(history, config, now) / 1000 : 0,
+    lastPreload: state.lastPreload ?? null,
   };
 }

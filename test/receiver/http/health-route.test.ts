@@ -59,7 +59,7 @@ describe('health and metrics', () => {
     expect(res.headers['content-type']).toContain('text/plain');
     const exported = [...new Set([...res.text.matchAll(/^# TYPE (ai_dispatcher_[a-z_]+) /gm)].map((m) => m[1]))].sort();
     const contract = contractMetricNames().sort();
-    expect(contract.length).toBe(13);
+    expect(contract.length).toBe(14);
     expect(exported).toEqual(contract);
     expect(res.text).toContain('ai_dispatcher_build_info{version="0.0.0-test",node_version="' + process.version + '"} 1');
     expect(res.text).toContain('ai_dispatcher_target_running{target="ollama"} 0');
