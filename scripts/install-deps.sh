@@ -22,6 +22,8 @@ declare -A why=(
   [busybox-static]="the web server of the stand-in Ollama container"
   [docker.io]="dockerd: a private Docker engine (npm run stack -- --private-docker, the tests)"
   [wrk]="the load generator of scripts/bench/receiver-throughput.ts (benchmarks)"
+  [nginx-light]="the reverse-proxy floor of scripts/bench/gateway-bench.ts (benchmarks)"
+  [chromium]="headless browser that opens the HTML report in its test (test/report)"
 )
 
 need=()
@@ -38,6 +40,8 @@ case "$what" in
     purpose="the tests and the benchmarks"
     command -v dockerd >/dev/null || need+=(docker.io)
     command -v wrk >/dev/null || need+=(wrk)
+    command -v nginx >/dev/null || need+=(nginx-light)
+    command -v chromium >/dev/null || need+=(chromium)
     ;;
   *)
     echo "usage: scripts/install-deps.sh [stack [--private-docker] | all]" >&2

@@ -17,6 +17,8 @@ const PACKAGE_UNITS: Record<string, string[]> = {
   'prometheus-node-exporter': ['prometheus-node-exporter.service', 'prometheus-node-exporter-apt.timer'],
   'docker.io': ['docker.service', 'docker.socket'],
   wrk: [],
+  'nginx-light': ['nginx.service'],
+  chromium: [],
   'busybox-static': [],
 };
 
@@ -89,9 +91,10 @@ describe('scripts/install-deps.sh', () => {
     expect(r.enabled).toEqual([]);
   });
 
-  it('all (the default, .ci/run): everything the tests and the benchmarks run, wrk included', () => {
+  it('all (the default, .ci/run): everything the tests and the benchmarks run, wrk, nginx and chromium included', () => {
     const r = run([], { installed: ['prometheus-alertmanager'] });
-    expect(r.log).toContain(`apt-get install -y -qq --no-install-recommends prometheus prometheus-node-exporter${busybox} docker.io wrk`);
+    expect(r.log).toContain(`apt-get install -y -qq --no-install-recommends prometheus prometheus-node-exporter${busybox} docker.io wrk nginx-light chromium`);
+    expect(r.out).toMatch(/disabled the system service nginx.service/);
     expect(r.out).toMatch(/wrk +the load generator of scripts\/bench\/receiver-throughput.ts/);
     expect(r.enabled).toEqual([]);
   });
