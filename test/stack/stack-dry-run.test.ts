@@ -53,7 +53,7 @@ describe('npm run stack without a Docker engine', () => {
     expect(upOutput).toMatch(/first recommendation: waiting until Prometheus has every host input \(CPU utilisation needs two scrapes, 1 s apart\) and has evaluated the rules; at most 14 s/);
     expect(stack.dryRun).toBe(true);
     const token = fs.readFileSync(stack.tokenFile, 'utf8').trim();
-    const targets = await (await fetch(`${stack.urls.receiver}/api/v1/targets`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    const targets = (await (await fetch(`${stack.urls.receiver}/api/v1/targets`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { targets: Array<{ members: unknown }> };
     expect(targets).toMatchObject({ dryRun: true });
     // The configured member, its state unknown without an engine.
     expect(targets.targets[0].members).toEqual([{ ref: { kind: 'container', name: stack.container }, exists: null, running: null, health: null }]);
@@ -94,7 +94,7 @@ describe('npm run stack without a Docker engine', () => {
     const res = npmRun('stack', demoArgs());
     if (res.status !== 0) throw new Error(`npm run stack failed (${res.status}):\n${res.stdout}${res.stderr}`);
     const again = readStackState(dir)!;
-    const tsdb = await (await fetch(`${again.urls.prometheus}/api/v1/status/tsdb`)).json();
+    const tsdb = (await (await fetch(`${again.urls.prometheus}/api/v1/status/tsdb`)).json()) as { data: { headStats: { minTime: number } } };
     // The oldest sample Prometheus holds is from this run (the previous run's would be replayed from its WAL).
     expect(tsdb.data.headStats.minTime).toBeGreaterThanOrEqual(began);
   }, 100_000);
