@@ -4,10 +4,16 @@
  * round 2: gateway, nginx, direct; ...) so that machine noise hits all three alike.
  *
  *   npx tsx scripts/bench/gateway-bench.ts [--rounds 3] [--seconds 5] [--streams 50] [--chunk-streams 100]
- *     [--rate 500] [--soak-seconds 600] [--phases ttft,chunks,tags,rss,soak]
+ *     [--token-rate 50] [--rate 500] [--soak-seconds 600] [--phases ttft,chunks,tags,rss,soak]
+ *     [--dist DIR] [--b-dist DIR] [--b-flags "NODE FLAGS"]
  *
- * - ttft: --streams concurrent streamed /api/generate requests, repeated for --seconds; time from send to the
- *   first body chunk; the gateway's and nginx's added time = their percentile minus direct's.
+ * The stand-in generates --token-rate tokens per second per stream, as Ollama does on real hardware (tens to
+ * ~100 per stream): a proxy is judged on what it adds to such streams. Run flat out, the stand-in, the client
+ * and the proxy fight for the same CPUs and the rates measure that contention, not the proxy. Beside every
+ * rate the CPU time of each process during that target's window is printed (from /proc/PID/stat), so the
+ * cost of each proxy is visible even where the rate is not limited by it.
+ * - ttft: --streams concurrent streamed /api/generate requests of 20 tokens, repeated for --seconds; time from
+ *   send to the first body chunk; the gateway's and nginx's added time = their percentile minus direct's.
  * - chunks: --chunk-streams concurrent long streams for --seconds; NDJSON lines received per second.
  * - tags: GET /api/tags paced at --rate req/s for --seconds (p50/p99 latency), and closed-loop throughput by
  *   wrk (-t1 -c32) for --seconds.
@@ -16,6 +22,9 @@
  *   every 10 s after a forced-free warm-up minute; reports first, last, max and the slope per hour.
  * Goals (issue 13): added TTFT < 1 ms p50, < 5 ms p99; chunk rate >= 95 % of direct; /api/tags throughput
  * >= 50 % of nginx's; RSS < 100 MB at 100 streams and flat over the soak.
+ * --dist DIR: the gateway from another build than dist/ (npx tsc -p tsconfig.build.json --outDir DIR, with
+ * DIR/node_modules linked to the repository's). --b-dist DIR / --b-flags: a second gateway ("gateway-b") from another build (a tsc outDir with node_modules
+ * linked) and/or other node flags ("" = node's defaults), interleaved with the others: an A/B in one run.
  * The wake goal (first answer within 300 ms of the target being ready) is measured by
  * scripts/bench/gateway-wake-bench.ts against a private dockerd.
  */
@@ -40,6 +49,10 @@ const { values: args } = parseArgs({
     'chunk-streams': { type: 'string', default: '100' },
     rate: { type: 'string', default: '500' },
     'soak-seconds': { type: 'string', default: '600' },
+    'token-rate': { type: 'string', default: '50' },
+    dist: { type: 'string' },
+    'b-dist': { type: 'string' },
+    'b-flags': { type: 'string' },
     phases: { type: 'string', default: 'ttft,chunks,tags,rss,soak' },
   },
 });
@@ -50,8 +63,58 @@ const CHUNK_STREAMS = Number(args['chunk-streams']);
 const RATE = Number(args.rate);
 const SOAK_SECONDS = Number(args['soak-seconds']);
 const PHASES = new Set(String(args.phases).split(','));
+const TOKEN_RATE = Number(args['token-rate']);
 
-interface Target { name: 'direct' | 'gateway' | 'nginx'; url: string }
+interface Target { name: 'direct' | 'gateway' | 'nginx' | 'gateway-b'; url: string }
+
+/** CPU seconds (user + system) a process and its children listed in /proc have used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = (p: number) => {
+    try {
+      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    } catch {
+      return 0;
+    }
+  };
+  let children: number[] = [];
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { /* no children file: the process alone */ }
+  return stat(pid) + children.reduce((sum, c) => sum + stat(c), 0);
+}
+
+/** CPU seconds of every process in the run (the client itself by process.cpuUsage) over one measured window. */
+class CpuMeter {
+  private readonly totals = new Map<string, Map<string, number>>();
+  constructor(private readonly pids: Map<string, number>) {}
+  private now(): Map<string, number> {
+    const m = new Map<string, number>([...this.pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
+    const own = process.cpuUsage();
+    m.set('client', (own.user + own.system) / 1e6);
+    return m;
+  }
+  measure(target: string): () => void {
+    const before = this.now();
+    return () => {
+      const after = this.now();
+      const acc = this.totals.get(target) ?? new Map<string, number>();
+      for (const [name, v] of after) acc.set(name, (acc.get(name) ?? 0) + v - before.get(name)!);
+      this.totals.set(target, acc);
+    };
+  }
+  /** One line per target: CPU seconds of each process while that target was measured, then cleared. */
+  report(per?: Map<string, number>, unit = ''): string {
+    const lines = [...this.totals].map(([target, acc]) => {
+      const parts = [...acc].filter(([, v]) => v > 0.005 || this.pids.has(target)).map(([name, v]) => `${name} ${v.toFixed(2)}`);
+      const own = acc.get(target);
+      const each = per?.get(target) && own !== undefined ? `; ${target} ${fmt((own * 1e6) / per.get(target)!, 1)} µs CPU per ${unit}` : '';
+      return `  CPU s while measuring ${target.padEnd(9)} ${parts.join(', ')}${each}\n`;
+    });
+    this.totals.clear();
+    return lines.join('');
+  }
+}
 
 function spawnLogged(dir: string, name: string, command: string, argv: string[]): ChildProcess {
   const out = fs.openSync(path.join(dir, `${name}.log`), 'a');
@@ -115,15 +178,26 @@ async function main(): Promise<void> {
     const gatewayPort = await pickPort(0);
     const nginxPort = await pickPort(0);
     const standInUrl = `http://127.0.0.1:${standInPort}`;
-    children.push(spawnLogged(dir, 'standin', process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/stack/ollama-standin/main.ts'),
-      '--listen', `127.0.0.1:${standInPort}`, '--load-ms', '0', '--num-parallel', '100000', '--max-queue', '100000']));
+    const standIn = spawnLogged(dir, 'standin', process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/stack/ollama-standin/main.ts'),
+      '--listen', `127.0.0.1:${standInPort}`, '--load-ms', '0', '--num-parallel', '100000', '--max-queue', '100000']);
+    children.push(standIn);
     const gatewayConfig = path.join(dir, 'gateway.yml');
     // A queue wider than the load: the benchmark measures the proxy, not the admission policy.
     fs.writeFileSync(gatewayConfig, `listen: 127.0.0.1:${gatewayPort}\nupstream: {url: "${standInUrl}"}\nadmission: {max_concurrent: 1024, max_queue: 10000}\n`);
     // The built gateway, as users run it (npm run build when dist/ is missing or stale).
-    ensureReceiverBuilt();
-    const gateway = spawnLogged(dir, 'gateway', process.execPath, [...RECEIVER_NODE_FLAGS, path.join(ROOT, 'dist/receiver/src/cli.js'), 'gateway', '--config', gatewayConfig]);
+    if (args.dist === undefined) ensureReceiverBuilt();
+    const gateway = spawnLogged(dir, 'gateway', process.execPath, [...RECEIVER_NODE_FLAGS, path.join(path.resolve(args.dist ?? path.join(ROOT, 'dist')), 'receiver/src/cli.js'), 'gateway', '--config', gatewayConfig]);
     children.push(gateway);
+    const withB = args['b-dist'] !== undefined || args['b-flags'] !== undefined;
+    let gatewayB: ChildProcess | undefined;
+    const gatewayBPort = await pickPort(0);
+    if (withB) {
+      const configB = path.join(dir, 'gateway-b.yml');
+      fs.writeFileSync(configB, fs.readFileSync(gatewayConfig, 'utf8').replace(`127.0.0.1:${gatewayPort}`, `127.0.0.1:${gatewayBPort}`));
+      const flagsB = args['b-flags'] === undefined ? RECEIVER_NODE_FLAGS : args['b-flags'].split(/\s+/).filter(Boolean);
+      gatewayB = spawnLogged(dir, 'gateway-b', process.execPath, [...flagsB, path.join(path.resolve(args['b-dist'] ?? path.join(ROOT, 'dist')), 'receiver/src/cli.js'), 'gateway', '--config', configB]);
+      children.push(gatewayB);
+    }
     const nginxConf = path.join(dir, 'nginx.conf');
     fs.writeFileSync(nginxConf, `worker_processes 1;
 daemon off;
@@ -150,15 +224,19 @@ http {
   }
 }
 `);
-    children.push(spawnLogged(dir, 'nginx', '/usr/sbin/nginx', ['-c', nginxConf, '-p', dir]));
+    const nginx = spawnLogged(dir, 'nginx', '/usr/sbin/nginx', ['-c', nginxConf, '-p', dir]);
+    children.push(nginx);
     const targets: Target[] = [
       { name: 'direct', url: standInUrl },
       { name: 'gateway', url: `http://127.0.0.1:${gatewayPort}` },
       { name: 'nginx', url: `http://127.0.0.1:${nginxPort}` },
+      ...(withB ? [{ name: 'gateway-b' as const, url: `http://127.0.0.1:${gatewayBPort}` }] : []),
     ];
+    const cpu = new CpuMeter(new Map([['stand-in', standIn.pid!], ['gateway', gateway.pid!], ['nginx', nginx.pid!],
+      ...(gatewayB ? [['gateway-b', gatewayB.pid!] as [string, number]] : [])]));
     for (const t of targets) await waitForHttp(`${t.url}/api/version`, { timeoutMs: 20_000 });
     await get(`${standInUrl}/api/version`);
-    process.stdout.write(`gateway-bench: ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; rounds ${ROUNDS}, ${SECONDS} s per phase; logs in ${dir}\n`);
+    process.stdout.write(`gateway-bench: ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; rounds ${ROUNDS}, ${SECONDS} s per phase, ${TOKEN_RATE} tokens/s per stream; logs in ${dir}\n`);
     // Warm-up, not counted: every target's code paths (and the stand-in's) run before the first measurement.
     await setStandIn(standInUrl, { tokensPerSecond: 1000, answerTokens: 20 });
     for (const t of targets) {
@@ -169,36 +247,48 @@ http {
     }
     await new Promise((r) => setTimeout(r, 1000));
     const restRss = rssMb(gateway.pid!);
+    const restRssB = gatewayB ? rssMb(gatewayB.pid!) : NaN;
 
     if (PHASES.has('ttft')) {
-      // 20 tokens at 200/s per stream: each stream lasts 0.1 s, so the 50 streams start over and over.
-      await setStandIn(standInUrl, { tokensPerSecond: 200, answerTokens: 20 });
+      // 20 tokens per answer: at 50 tokens/s each stream lasts 0.4 s, so the 50 streams start over and over.
+      await setStandIn(standInUrl, { tokensPerSecond: TOKEN_RATE, answerTokens: 20 });
+      const requests = new Map<string, number>();
       const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
       const body = JSON.stringify({ model: 'phi3:mini', prompt: 'time to first token' });
       for (let round = 0; round < ROUNDS; round++) {
         for (const t of rotate(targets, round)) {
           const until = performance.now() + SECONDS * 1000;
           const warm = performance.now() + 500;
+          const done = cpu.measure(t.name);
+          let n = 0;
           await Promise.all(Array.from({ length: STREAMS }, async () => {
             while (performance.now() < until) {
               const r = await stream(t.url, body);
+              n++;
               if (performance.now() > warm) samples.get(t.name)!.push(r.firstMs);
             }
           }));
+          done();
+          requests.set(t.name, (requests.get(t.name) ?? 0) + n);
         }
       }
       const stats = new Map([...samples].map(([name, s]) => { s.sort((a, b) => a - b); return [name, { p50: percentile(s, 50), p99: percentile(s, 99), n: s.length }]; }));
       const d = stats.get('direct')!;
       process.stdout.write(`\ntime to first chunk, ${STREAMS} concurrent streams (ms):\n  target    p50     p99     added p50  added p99  samples\n`);
       for (const [name, s] of stats) {
-        process.stdout.write(`  ${name.padEnd(8)}  ${fmt(s.p50).padStart(6)}  ${fmt(s.p99).padStart(6)}  ${name === 'direct' ? '' : `${fmt(s.p50 - d.p50).padStart(9)}  ${fmt(s.p99 - d.p99).padStart(9)}`}  ${name === 'direct' ? ' '.repeat(20) : ''} ${s.n}\n`);
+        process.stdout.write(`  ${name.padEnd(9)} ${fmt(s.p50).padStart(6)}  ${fmt(s.p99).padStart(6)}  ${name === 'direct' ? '' : `${fmt(s.p50 - d.p50).padStart(9)}  ${fmt(s.p99 - d.p99).padStart(9)}`}  ${name === 'direct' ? ' '.repeat(20) : ''} ${s.n}\n`);
       }
+      process.stdout.write(cpu.report(requests, 'request'));
     }
 
     let streamRss = NaN;
+    let streamRssB = NaN;
     if (PHASES.has('chunks') || PHASES.has('rss')) {
-      // Long answers at 500 tokens/s per stream: 100 streams offer 50,000 chunks/s.
-      await setStandIn(standInUrl, { tokensPerSecond: 500, answerTokens: 100_000 });
+      // Long answers at --token-rate per stream: 100 streams at 50 tokens/s offer 5,000 chunks/s.
+      // Long enough to outlast the window, no longer: the stand-in builds each answer's tokens up front, and
+      // 100 answers of 100,000 tokens cost it more CPU than the streaming itself.
+      await setStandIn(standInUrl, { tokensPerSecond: TOKEN_RATE, answerTokens: Math.ceil(TOKEN_RATE * (SECONDS + 5)) });
+      const received = new Map<string, number>();
       const rates = new Map<string, number[]>(targets.map((t) => [t.name, []]));
       for (let round = 0; round < ROUNDS; round++) {
         for (const t of rotate(targets, round)) {
@@ -221,28 +311,36 @@ http {
           await new Promise((r) => setTimeout(r, 1000));
           counting = true;
           const t0 = performance.now();
+          const done = cpu.measure(t.name);
           let maxRss = 0;
+          let maxRssB = 0;
           while (performance.now() - t0 < SECONDS * 1000) {
             await new Promise((r) => setTimeout(r, 250));
             if (t.name === 'gateway') maxRss = Math.max(maxRss, rssMb(gateway.pid!));
+            if (t.name === 'gateway-b') maxRssB = Math.max(maxRssB, rssMb(gatewayB!.pid!));
           }
+          done();
+          received.set(t.name, (received.get(t.name) ?? 0) + lines);
           rates.get(t.name)!.push(lines / ((performance.now() - t0) / 1000));
           counting = false;
           for (const req of controllers) req.destroy();
           if (t.name === 'gateway') streamRss = Math.max(Number.isNaN(streamRss) ? 0 : streamRss, maxRss);
+          if (t.name === 'gateway-b') streamRssB = Math.max(Number.isNaN(streamRssB) ? 0 : streamRssB, maxRssB);
           await new Promise((r) => setTimeout(r, 500));
         }
       }
       if (PHASES.has('chunks')) {
         const direct = median(rates.get('direct')!);
-        process.stdout.write(`\nchunks per second over ${CHUNK_STREAMS} concurrent streams (median of ${ROUNDS} rounds; offered ${CHUNK_STREAMS * 500}/s):\n`);
-        for (const [name, r] of rates) process.stdout.write(`  ${name.padEnd(8)}  ${fmt(median(r), 0).padStart(8)}/s  ${fmt((100 * median(r)) / direct, 1)} % of direct   rounds: ${r.map((x) => x.toFixed(0)).join(', ')}\n`);
-      }
+        process.stdout.write(`\nchunks per second over ${CHUNK_STREAMS} concurrent streams (median of ${ROUNDS} rounds; offered ${CHUNK_STREAMS * TOKEN_RATE}/s):\n`);
+        for (const [name, r] of rates) process.stdout.write(`  ${name.padEnd(9)} ${fmt(median(r), 0).padStart(8)}/s  ${fmt((100 * median(r)) / direct, 1)} % of direct   rounds: ${r.map((x) => x.toFixed(0)).join(', ')}\n`);
+        process.stdout.write(cpu.report(received, 'chunk'));
+      } else cpu.report();
     }
 
     if (PHASES.has('tags')) {
       const lat = new Map<string, number[]>(targets.map((t) => [t.name, []]));
       const thr = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+      const served = new Map<string, number>();
       for (let round = 0; round < ROUNDS; round++) {
         for (const t of rotate(targets, round)) {
           const samples = lat.get(t.name)!;
@@ -252,19 +350,26 @@ http {
             await get(`${t.url}/api/tags`);
             samples.push(performance.now() - t0);
           });
-          thr.get(t.name)!.push(await wrk(`${t.url}/api/tags`, SECONDS));
+          const done = cpu.measure(t.name);
+          const rate = await wrk(`${t.url}/api/tags`, SECONDS);
+          done();
+          served.set(t.name, (served.get(t.name) ?? 0) + rate * SECONDS);
+          thr.get(t.name)!.push(rate);
         }
       }
       const nginx = median(thr.get('nginx')!);
       process.stdout.write(`\nGET /api/tags: paced ${RATE} req/s (latency ms) and closed loop (wrk -t1 -c32, req/s, median of ${ROUNDS}):\n`);
       for (const t of targets) {
         const s = lat.get(t.name)!.sort((a, b) => a - b);
-        process.stdout.write(`  ${t.name.padEnd(8)}  p50 ${fmt(percentile(s, 50))}  p99 ${fmt(percentile(s, 99))}   throughput ${fmt(median(thr.get(t.name)!), 0)}/s  (${fmt((100 * median(thr.get(t.name)!)) / nginx, 1)} % of nginx)\n`);
+        process.stdout.write(`  ${t.name.padEnd(9)} p50 ${fmt(percentile(s, 50))}  p99 ${fmt(percentile(s, 99))}   throughput ${fmt(median(thr.get(t.name)!), 0)}/s  (${fmt((100 * median(thr.get(t.name)!)) / nginx, 1)} % of nginx)\n`);
       }
+      process.stdout.write('  (CPU during the wrk runs; wrk itself is not counted)\n');
+      process.stdout.write(cpu.report(served, 'request'));
     }
 
     if (PHASES.has('rss')) {
       process.stdout.write(`\ngateway RSS: at rest ${fmt(restRss, 1)} MB, highest during ${CHUNK_STREAMS} streams ${fmt(streamRss, 1)} MB (goal < 100 MB)\n`);
+      if (gatewayB) process.stdout.write(`gateway-b RSS: at rest ${fmt(restRssB, 1)} MB, highest during ${CHUNK_STREAMS} streams ${fmt(streamRssB, 1)} MB\n`);
     }
 
     if (PHASES.has('soak')) await soak(targets[1].url, standInUrl, gateway.pid!);
@@ -276,7 +381,7 @@ http {
 
 /** Mixed traffic through the gateway; RSS sampled every 10 s after the first minute (or a sixth of the soak). */
 async function soak(gatewayUrl: string, standInUrl: string, pid: number): Promise<void> {
-  await setStandIn(standInUrl, { tokensPerSecond: 200, answerTokens: 40 });
+  await setStandIn(standInUrl, { tokensPerSecond: TOKEN_RATE, answerTokens: 40 });
   const end = performance.now() + SOAK_SECONDS * 1000;
   const warmUp = performance.now() + Math.min(60, SOAK_SECONDS / 6) * 1000;
   const samples: Array<[number, number]> = [];
