@@ -1,10 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from './config/load';
-import { socketProxyAllowlist } from './docker/socket-proxy-allowlist';
-import { packageVersion, runReceiver } from './main';
-import { runGatewayCli } from './gateway/gateway-cli';
-import { runReportCli } from './report/report-cli';
 
 const USAGE = `Usage: ai-dispatcher receiver --config FILE [--listen HOST:PORT] [--dry-run]
        ai-dispatcher socket-proxy-allowlist --config FILE
@@ -50,8 +45,9 @@ export function parseCli(argv: string[]): CliCommand | 'help' | 'version' {
 }
 
 async function cli(argv: string[]): Promise<number> {
-  if (argv[0] === 'report') return runReportCli(argv.slice(1));
-  if (argv[0] === 'gateway') return runGatewayCli(argv.slice(1));
+  // Each command loads only its own modules: the gateway does not keep the receiver's (Express, dockerode) in memory.
+  if (argv[0] === 'report') return (await import('./report/report-cli')).runReportCli(argv.slice(1));
+  if (argv[0] === 'gateway') return (await import('./gateway/gateway-cli')).runGatewayCli(argv.slice(1));
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(argv);
@@ -63,6 +59,7 @@ async function cli(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const { packageVersion, runReceiver } = await import('./main');
   if (parsed === 'version') {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
@@ -71,7 +68,9 @@ async function cli(argv: string[]): Promise<number> {
   return runReceiver({ configPath: parsed.config, listen: parsed.listen, dryRun: parsed.dryRun });
 }
 
-function printAllowlist(configPath: string): number {
+async function printAllowlist(configPath: string): Promise<number> {
+  const { loadConfigFile } = await import('./config/load');
+  const { socketProxyAllowlist } = await import('./docker/socket-proxy-allowlist');
   try {
     const list = socketProxyAllowlist(loadConfigFile(configPath).targets);
     for (const [key, value] of Object.entries(list)) process.stdout.write(`      ${key}: '${value}'\n`);
