@@ -119,6 +119,8 @@ export interface GatewayOptions {
   /** The receiver, when it manages a real container: the gateway wakes it on request. */
   receiverUrl?: string;
   pollSeconds: number;
+  /** Load the recommended model of these pairs after Ollama comes up (Prometheus at prometheusUrl). */
+  preload?: { prometheusUrl: string; pairs: Array<{ complexity: string; task_type: string }> };
 }
 
 /** The Ollama gateway in front of the stand-in (one request at a time, as Ollama's default OLLAMA_NUM_PARALLEL). */
@@ -129,5 +131,6 @@ export function gatewayConfig(o: GatewayOptions): string {
     admission: { max_concurrent: 1, max_queue: 512 },
     poll: { interval_seconds: o.pollSeconds },
     ...(o.receiverUrl ? { wake: { receiver_url: o.receiverUrl, target: 'ollama', timeout_seconds: 60 } } : {}),
+    ...(o.preload ? { preload: { prometheus_url: o.preload.prometheusUrl, pairs: o.preload.pairs } } : {}),
   });
 }

@@ -63,7 +63,8 @@ export async function startPrivateDockerd(dir: string): Promise<{ host: string; 
  * API on 127.0.0.1:port with the host network), created stopped when missing. An existing container of that
  * name is reused as it is, except one an older stack created from the busybox stand-in, which is replaced.
  */
-export async function ensureStandInContainer(docker: Docker, name: string, port: number): Promise<{ created: boolean; port: number }> {
+/** args: the stand-in's options (e.g. --load-ms 8000) for a container created here. */
+export async function ensureStandInContainer(docker: Docker, name: string, port: number, args: string[] = []): Promise<{ created: boolean; port: number }> {
   try {
     const info = await docker.getContainer(name).inspect();
     const labels = info.Config.Labels ?? {};
@@ -83,6 +84,7 @@ export async function ensureStandInContainer(docker: Docker, name: string, port:
   if (images.length === 0) await buildOllamaStandInImage(docker, STAND_IN_IMAGE);
   await docker.createContainer({
     name, Image: STAND_IN_IMAGE, Env: [`OLLAMA_HOST=127.0.0.1:${port}`], StopTimeout: 5,
+    ...(args.length > 0 && { Cmd: ['node', '/app/main.js', ...args] }),
     Labels: { [STACK_LABEL]: 'ollama-stand-in', [KIND_LABEL]: 'node' },
     HostConfig: { NetworkMode: 'host' },
   });

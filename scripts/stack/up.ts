@@ -44,6 +44,10 @@ export interface UpOptions {
   dockerHost?: string;
   /** 0 everywhere = free ports from the OS (tests); otherwise the usual ports when free. */
   anyPorts?: boolean;
+  /** Options of the Ollama stand-in container (benchmark: --load-ms N). */
+  standInArgs?: string[];
+  /** The gateway preloads the recommended model of these pairs after Ollama comes up. */
+  preloadPairs?: Array<{ complexity: string; task_type: string }>;
   /** Override single timings (tests, benchmark). */
   timings?: Partial<Timings>;
   log?: (line: string) => void;
@@ -133,7 +137,7 @@ export async function up(o: UpOptions): Promise<StackState> {
     let ollamaPort: number | undefined;
     if (dockerHost) {
       step(`Ollama stand-in container "${o.container}"`);
-      const c = await ensureStandInContainer(dockerClient(dockerHost), o.container, await port(11434));
+      const c = await ensureStandInContainer(dockerClient(dockerHost), o.container, await port(11434), o.standInArgs);
       ollamaPort = c.port;
     }
     if (!dockerHost) {
@@ -172,10 +176,13 @@ export async function up(o: UpOptions): Promise<StackState> {
 
     step('Ollama gateway (clients use it instead of Ollama; Prometheus scrapes it as job="ollama")');
     const gatewayPort = await port(11435);
+    // Chosen here: the gateway's preload reads the recommendation from it.
+    const promPort = await port(9090);
     const gatewayFile = path.join(dir, 'gateway.yml');
     fs.writeFileSync(gatewayFile, gatewayConfig({
       listen: `127.0.0.1:${gatewayPort}`, ollamaUrl, receiverUrl: dockerHost ? `http://127.0.0.1:${receiverPort}` : undefined,
       pollSeconds: timings.scrapeSeconds,
+      preload: o.preloadPairs && { prometheusUrl: `http://127.0.0.1:${promPort}`, pairs: o.preloadPairs },
     }));
     const gateway = spawnDetached(dir, 'gateway', process.execPath, [
       ...RECEIVER_NODE_FLAGS, path.join(repoRoot, 'dist/receiver/src/cli.js'), 'gateway', '--config', gatewayFile,
@@ -195,7 +202,6 @@ export async function up(o: UpOptions): Promise<StackState> {
     await waitForHttp(`http://127.0.0.1:${amPort}/-/ready`, { timeoutMs: 15_000, process: alertmanager });
 
     step('Prometheus');
-    const promPort = await port(9090);
     const promFile = path.join(dir, 'prometheus.yml');
     const ruleFiles = o.shortPeriods ? writeShortenedRules(path.join(dir, 'rules'), o.shortPeriods, o.rulesDir) : ruleFilesIn(o.rulesDir);
     fs.writeFileSync(promFile, prometheusConfig({

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { parseConfig } from '../../receiver/src/config/load';
-import { FAST_RECEIVER_PERIODS, FAST_TIMINGS, NORMAL_RECEIVER_PERIODS, alertmanagerConfig, prometheusConfig, receiverConfig, ruleFilesIn } from '../../scripts/stack/config';
+import { parseGatewayConfig } from '../../receiver/src/gateway/config';
+import { FAST_RECEIVER_PERIODS, FAST_TIMINGS, NORMAL_RECEIVER_PERIODS, alertmanagerConfig, gatewayConfig, prometheusConfig, receiverConfig, ruleFilesIn } from '../../scripts/stack/config';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-config-')); });
@@ -68,5 +69,13 @@ describe('stack configs', () => {
     const normal = parseConfig(receiverConfig({ ...base, ...NORMAL_RECEIVER_PERIODS }));
     expect(normal.webhook.dedupeWindowSeconds).toBe(120);
     expect(normal.targets.get('ollama')).toMatchObject({ minRunningSeconds: 600, cooldownSeconds: 60 });
+  });
+
+  it('gateway: the config the gateway accepts, with the preload when asked (the warm-up benchmark)', () => {
+    const base = { listen: '127.0.0.1:11435', ollamaUrl: 'http://127.0.0.1:11434', receiverUrl: 'http://127.0.0.1:9095', pollSeconds: 1 };
+    expect(parseGatewayConfig(gatewayConfig(base)).preload).toBeUndefined();
+    const preloading = parseGatewayConfig(gatewayConfig({ ...base, preload: { prometheusUrl: 'http://127.0.0.1:9090', pairs: [{ complexity: 'high', task_type: 'analysis' }] } }));
+    expect(preloading.preload).toEqual(expect.objectContaining({ prometheusUrl: 'http://127.0.0.1:9090', pairs: [{ complexity: 'high', taskType: 'analysis' }] }));
+    expect(preloading.wake).toEqual(expect.objectContaining({ receiverUrl: 'http://127.0.0.1:9095', target: 'ollama' }));
   });
 });

@@ -64,3 +64,70 @@ describe('short-period rule copies', () => {
     expect(() => writeShortenedRules(path.join(dir, 'renamed'), periods, src)).toThrow(/no rule matched idle_period/);
   });
 });
+
+describe('a compressed day for the warm-up benchmark', () => {
+  // A day of 600 s, looking 60 s ahead, warming up 30 s ahead, evaluated every 5 s.
+  const day = { daySeconds: 600, lookaheadSeconds: 60, horizonSeconds: 30, evaluationSeconds: 5 };
+  const withDay = { ...periods, warmupDay: day };
+
+  it('changes only the forecast\'s days, look-ahead, horizon and evaluation interval, and passes promtool check rules', () => {
+    const plain = rulesOf(writeShortenedRules(path.join(dir, 'plain'), periods));
+    const files = writeShortenedRules(path.join(dir, 'day'), withDay);
+    const scaled = rulesOf(files);
+    const changed = scaled.map((rule, i) => [plain[i], rule] as const).filter(([a, b]) => JSON.stringify(a) !== JSON.stringify(b));
+    expect(changed.map(([, r]) => `${r.record}${r.labels?.days_ago ?? ''}`).sort()).toEqual([
+      'ai:n8n_pending_ai_work:lead_seconds1', 'ai:n8n_pending_ai_work:lead_seconds2', 'ai:n8n_pending_ai_work:lead_seconds3',
+      'ai:n8n_pending_ai_work:lead_seconds4', 'ai:n8n_pending_ai_work:lead_seconds5', 'ai:n8n_pending_ai_work:lead_seconds6',
+      'ai:n8n_pending_ai_work:lead_seconds7', 'ai:n8n_pending_ai_work:seen_timestamp_seconds', 'ai:threshold:warmup_horizon_seconds',
+    ]);
+    const lead = (n: number) => scaled.find((r) => r.record === 'ai:n8n_pending_ai_work:lead_seconds' && r.labels?.days_ago === String(n))!.expr;
+    expect(lead(1)).toBe('min_over_time(ai:n8n_pending_ai_work:seen_timestamp_seconds[60s] offset 540s) - (time() - 600)');
+    expect(lead(7)).toBe('min_over_time(ai:n8n_pending_ai_work:seen_timestamp_seconds[60s] offset 4140s) - (time() - 4200)');
+    const warmupFile = files.find((f) => path.basename(f) === 'ai-dispatcher-warmup.rules.yml')!;
+    expect((yaml.load(fs.readFileSync(warmupFile, 'utf8')) as { groups: Array<{ interval: string }> }).groups[0].interval).toBe('5s');
+    const res = spawnSync('promtool', ['check', 'rules', ...files], { encoding: 'utf8' });
+    expect(res.stdout + res.stderr).not.toContain('FAILED');
+    expect(res.status).toBe(0);
+  });
+
+  it('forecasts a compressed daily batch horizonSeconds ahead (promtool test rules): not without history, not two days later', () => {
+    const files = writeShortenedRules(path.join(dir, 'day-test'), withDay);
+    const warmupFile = files.find((f) => path.basename(f) === 'ai-dispatcher-warmup.rules.yml')!;
+    // Work pending on day 1 from 400 s to 435 s (one sample every 5 s; 120 a day; 3 days).
+    const expected = (t: number, v: number) => ({ expr: 'ai:n8n_pending_ai_work:expected_soon', eval_time: `${t}s`, exp_samples: [{ labels: 'ai:n8n_pending_ai_work:expected_soon', value: v }] });
+    const test = {
+      rule_files: [warmupFile],
+      evaluation_interval: '5s',
+      tests: [{
+        interval: '5s',
+        input_series: [
+          { series: 'ai:n8n_pending_ai_work:sum', values: '0x79 1x7 0x271' },
+          { series: 'ai:threshold:warmup_horizon_seconds', values: '30x360' },
+          { series: 'ai:threshold:warmup_min_days', values: '2x360' },
+          { series: 'ai:threshold:warmup_yesterday', values: '1x360' },
+          { series: 'ai:threshold:warmup_last_week', values: '1x360' },
+        ],
+        promql_expr_test: [
+          expected(370, 0), // day 1: no history
+          expected(600 + 365, 0), // day 2: 35 s ahead of yesterday's batch: beyond the horizon
+          expected(600 + 370, 1), // 30 s ahead
+          expected(600 + 400, 1),
+          expected(600 + 470, 0), // after the batch's time
+          expected(1200 + 370, 0), // day 3: one day of the last 7 (fewer than 2), not yesterday, not a week ago
+        ],
+      }],
+    };
+    const testFile = path.join(dir, 'day-test', 'warmup-day.test.yml');
+    fs.writeFileSync(testFile, yaml.dump(test));
+    const res = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8' });
+    expect(res.stdout + res.stderr).toContain('SUCCESS');
+    expect(res.status).toBe(0);
+  });
+
+  it('fails loudly when a day-back rule no longer reads what it scales', () => {
+    const src = path.join(dir, 'src-day');
+    fs.mkdirSync(src);
+    for (const f of ruleFilesIn()) fs.writeFileSync(path.join(src, path.basename(f)), fs.readFileSync(f, 'utf8').replace('offset 71h', 'offset 70h'));
+    expect(() => writeShortenedRules(path.join(dir, 'renamed-day'), withDay, src)).toThrow(/days_ago="3"/);
+  });
+});
