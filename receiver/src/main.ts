@@ -1,18 +1,19 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import './docker/skip-buildkit';
 import { createApp, type ReceiverApp } from './app';
 import { systemClock } from './clock';
-import { ConfigError, loadConfigFile, parseListen } from './config/load';
+import { ConfigError } from './config/config-error';
+import { loadConfigFile, parseListen } from './config/load';
 import { ownContainerProblems, proxyTargetProblems, containerIdFrom } from './config/self-targets';
 import { StartupError } from './config/startup-error';
 import type { ReceiverConfig } from './config/types';
 import { createDockerodeController, parseDockerHost, type DockerodeControllerOptions } from './docker/dockerode-controller';
 import { createJsonLogger, type LogLevel, type Logger } from './logger';
 import { createLimitedServer } from './http/server-limits';
+import { gracefulStop, listenOn, runUntilSignal } from './serve';
 import { readToken } from './token';
 
 export interface ReceiverOptions {
@@ -105,16 +106,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
 
   await receiver.start();
   const server = createLimitedServer(receiver.app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = await listenOn(server, config.listen);
   logger.info('receiver listening', {
     url,
     dry_run: dryRun,
@@ -123,41 +115,13 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     targets: [...config.targets.keys()],
   });
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await receiver.close();
-      server.closeAllConnections();
-      await closed;
-      logger.info('receiver stopped');
-    })();
-    return stopping;
-  };
+  const stop = gracefulStop(server, () => receiver.close(), () => logger.info('receiver stopped'));
   return { url, server, receiver, logger, stop };
 }
 
 /** The CLI's `receiver` command: runs until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit code. */
-export async function runReceiver(options: ReceiverOptions): Promise<number> {
-  let running: RunningReceiver;
-  try {
-    running = await startReceiver(options);
-  } catch (err) {
-    process.stderr.write(`ai-dispatcher: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  running.logger.info('shutting down', { signal });
-  // A second signal while draining: give up on the in-flight work.
-  const force = () => process.exit(1);
-  process.once('SIGTERM', force);
-  process.once('SIGINT', force);
-  await running.stop();
-  return 0;
+export function runReceiver(options: ReceiverOptions): Promise<number> {
+  return runUntilSignal(() => startReceiver(options));
 }
 
 class DockerHostError extends Error {

@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig } from '../../receiver/src/config/load';
+import { ConfigError } from '../../receiver/src/config/config-error';
+import { parseConfig } from '../../receiver/src/config/load';
 
 /** The errors parseConfig reports for a configuration it must reject (fails the test if it accepts it). */
 export function configErrorsOf(yaml: string): string[] {

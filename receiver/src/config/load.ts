@@ -1,23 +1,11 @@
-import fs from 'node:fs';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
-import yaml from 'js-yaml';
+import { ConfigError } from './config-error';
 import { didYouMean } from './did-you-mean';
 import { configSchema } from './schema';
 import { proxyTargetProblems } from './self-targets';
 import type { ContainerRef, ReadinessConfig, ReceiverConfig, TargetConfig } from './types';
-
-/** Every problem found in a configuration, reported together. */
-export class ConfigError extends Error {
-  /**
-   * authDisabled: whether the rejected file disables auth (`auth: {disabled: true}`), when it could be read; the
-   * receiver then knows whether a missing token is a problem too.
-   */
-  constructor(readonly source: string, readonly errors: string[], readonly authDisabled?: boolean) {
-    super(`invalid configuration ${source}:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+import { parseYamlDocument, readConfigText } from './yaml-file';
 
 // verbose: each error carries its parent schema, whose properties are the known keys for a "did you mean".
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
@@ -25,24 +13,12 @@ addFormats(ajv);
 const validate = ajv.compile(configSchema);
 
 export function loadConfigFile(file: string): ReceiverConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
-  }
-  return parseConfig(text, file);
+  return parseConfig(readConfigText(file), file);
 }
 
 /** Parses YAML text, validates it against the schema (all errors at once) and fills in defaults. */
 export function parseConfig(text: string, source = '<inline>'): ReceiverConfig {
-  let raw: unknown;
-  try {
-    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA });
-  } catch (err) {
-    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message}`]);
-  }
-  if (raw === undefined || raw === null) raw = {};
+  const raw = parseYamlDocument(text, source);
   if (!validate(raw)) {
     throw new ConfigError(source, formatErrors(validate.errors ?? []), authDisabledIn(raw));
   }

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import Ajv, { type ErrorObject } from 'ajv';
-import yaml from 'js-yaml';
-import { ConfigError, parseListen } from '../config/load';
+import { ConfigError } from '../config/config-error';
+import { parseListen } from '../config/load';
+import { parseYamlDocument, readConfigText } from '../config/yaml-file';
 import { gatewayConfigSchema } from './config-schema';
 
 export interface GatewayConfig {
@@ -32,24 +32,12 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
 const validate = ajv.compile(gatewayConfigSchema);
 
 export function loadGatewayConfigFile(file: string): GatewayConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
-  }
-  return parseGatewayConfig(text, file);
+  return parseGatewayConfig(readConfigText(file), file);
 }
 
 /** Parses YAML, validates it (every error at once) and fills in the defaults. */
 export function parseGatewayConfig(text: string, source = '<inline>'): GatewayConfig {
-  let raw: unknown;
-  try {
-    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA });
-  } catch (err) {
-    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message}`]);
-  }
-  if (raw === undefined || raw === null) raw = {};
+  const raw = parseYamlDocument(text, source);
   if (!validate(raw)) throw new ConfigError(source, formatErrors(validate.errors ?? []));
   const r = raw as RawGatewayConfig;
   const errors: string[] = [];

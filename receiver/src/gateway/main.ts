@@ -1,8 +1,9 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { ConfigError, parseListen } from '../config/load';
+import { ConfigError } from '../config/config-error';
+import { parseListen } from '../config/load';
 import { createJsonLogger, type LogLevel, type Logger } from '../logger';
+import { gracefulStop, listenOn, runUntilSignal } from '../serve';
 import { readToken } from '../token';
 import { createGatewayApp, type GatewayApp } from './app';
 import { loadGatewayConfigFile } from './config';
@@ -51,52 +52,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }, gateway.handle);
   // Idle keep-alive connections and slow header senders are cut; long streamed answers are not.
   server.setTimeout(0);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const url = await listenOn(server, config.listen);
   gateway.start();
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
   logger.info('gateway listening', {
     url, upstream: config.upstream.url.origin, max_concurrent: config.admission.maxConcurrent, max_queue: config.admission.maxQueue,
     wake: config.wake ? `${config.wake.receiverUrl} target ${config.wake.target}` : 'off',
   });
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await gateway.close();
-      server.closeAllConnections();
-      await closed;
-      logger.info('gateway stopped');
-    })();
-    return stopping;
-  };
+  const stop = gracefulStop(server, () => gateway.close(), () => logger.info('gateway stopped'));
   return { url, server, gateway, logger, stop };
 }
 
 /** The CLI's `gateway` command: runs until SIGTERM or SIGINT. Returns the exit code. */
-export async function runGateway(options: GatewayOptions): Promise<number> {
-  let running: RunningGateway;
-  try {
-    running = await startGateway(options);
-  } catch (err) {
-    process.stderr.write(`ai-dispatcher: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  running.logger.info('shutting down', { signal });
-  process.once('SIGTERM', () => process.exit(1));
-  process.once('SIGINT', () => process.exit(1));
-  await running.stop();
-  return 0;
+export function runGateway(options: GatewayOptions): Promise<number> {
+  return runUntilSignal(() => startGateway(options));
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfigFile, parseConfig } from '../../../receiver/src/config/load';
+import { ConfigError } from '../../../receiver/src/config/config-error';
+import { loadConfigFile, parseConfig } from '../../../receiver/src/config/load';
 import { configErrorsOf as errorsOf } from '../../support/config-errors';
 
 describe('parseConfig defaults', () => {

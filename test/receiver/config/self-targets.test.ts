@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, parseConfig } from '../../../receiver/src/config/load';
+import { ConfigError } from '../../../receiver/src/config/config-error';
+import { parseConfig } from '../../../receiver/src/config/load';
 import { containerIdFrom } from '../../../receiver/src/config/self-targets';
 import { StartupError } from '../../../receiver/src/config/startup-error';
 import { startReceiver } from '../../../receiver/src/main';
