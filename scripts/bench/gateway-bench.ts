@@ -35,7 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
-import { ensureReceiverBuilt } from '../../test/e2e/build';
+import { ensureReceiverBuilt } from '../harness/build';
 import { pickPort, waitForHttp } from '../stack/processes';
 import { percentile, sendPaced } from './paced';
 

@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadRulesConfig } from '../rules/config';
 import { renderAlerts, renderRules } from '../rules/render';
-import { PrometheusServer, REPO_ROOT, TestExporter, startPrometheus, startTestExporter } from '../../test/support/prometheus';
+import { PrometheusServer, REPO_ROOT, TestExporter, startPrometheus, startTestExporter } from '../harness/prometheus';
 import {
   ORIGINAL_DESIGN_QUERIES,
   PAIR_QUERY,

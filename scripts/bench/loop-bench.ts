@@ -24,7 +24,7 @@ import { dockerClient, ensureStandInContainer } from '../stack/docker';
 import { pickPort } from '../stack/processes';
 import type { ShortPeriods } from '../stack/short-periods';
 import { up } from '../stack/up';
-import { generate, keepBusy } from '../../test/support/gateway-traffic';
+import { generate, keepBusy } from '../harness/gateway-traffic';
 
 const CONTAINER = 'ollama-bench-stand-in';
 const REFERENCE = 'engine-reference-stand-in';

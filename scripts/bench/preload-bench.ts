@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
-import { startPrometheus, type PrometheusServer } from '../../test/support/prometheus';
+import { startPrometheus, type PrometheusServer } from '../harness/prometheus';
 import { pickPort, waitForHttp } from '../stack/processes';
 
 const ROOT = path.resolve(__dirname, '../..');

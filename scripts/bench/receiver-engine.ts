@@ -3,7 +3,7 @@
  *
  *   npx tsx scripts/bench/receiver-engine.ts [--runs 7] [--interval 0.05]
  *
- * One private dockerd (test/support/docker-engine), one stand-in container (busybox httpd serving /api/tags),
+ * One private dockerd (scripts/harness/docker-engine.ts), one stand-in container (busybox httpd serving /api/tags),
  * and the receiver (createApp + the dockerode controller) in this process on a loopback port. Interleaved runs,
  * the container stopped before each:
  *   direct   docker start (Engine API, dockerode) of the same container, then GET /api/tags polled every 5 ms;
@@ -23,9 +23,9 @@ import { systemClock } from '../../receiver/src/clock';
 import { parseConfig } from '../../receiver/src/config/load';
 import { createDockerodeController } from '../../receiver/src/docker/dockerode-controller';
 import { createJsonLogger } from '../../receiver/src/logger';
-import { buildStandInImage, createStandInContainer, startDockerEngine, standInAnswers } from '../../test/support/docker-engine';
-import { freePort } from '../../test/support/free-port';
-import { alertBody } from '../../test/support/live-receiver';
+import { buildStandInImage, createStandInContainer, startDockerEngine, standInAnswers } from '../harness/docker-engine';
+import { freePort } from '../harness/free-port';
+import { alertBody } from '../harness/live-receiver';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {

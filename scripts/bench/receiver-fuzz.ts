@@ -20,11 +20,11 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildStandInImage, createStandInContainer, startDockerEngine, type DockerEngine } from '../../test/support/docker-engine';
-import { containerEvents } from '../../test/support/docker-events';
-import { freePort } from '../../test/support/free-port';
-import { alertBody, readMetric } from '../../test/support/live-receiver';
-import { receiverConfigYaml, startReceiverProcess, type ReceiverProcess } from '../../test/support/receiver-process';
+import { buildStandInImage, createStandInContainer, startDockerEngine, type DockerEngine } from '../harness/docker-engine';
+import { containerEvents } from '../harness/docker-events';
+import { freePort } from '../harness/free-port';
+import { alertBody, readMetric } from '../harness/live-receiver';
+import { receiverConfigYaml, startReceiverProcess, type ReceiverProcess } from '../harness/receiver-process';
 import { generateHostileInputs, sendAll, sendHostile, worstCaseBodies, type HostileAnswer } from './hostile-inputs';
 
 export const FUZZ_TOKEN = 'fuzz-secret-token-3f9a1c77e2b54d08';

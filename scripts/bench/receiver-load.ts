@@ -23,11 +23,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildStandInImage, createStandInContainer, startDockerEngine, waitForStandIn, type DockerEngine } from '../../test/support/docker-engine';
-import { containerEvents } from '../../test/support/docker-events';
-import { freePort } from '../../test/support/free-port';
-import { alertBody, readMetric } from '../../test/support/live-receiver';
-import { receiverConfigYaml, startReceiverProcess, type ReceiverProcess } from '../../test/support/receiver-process';
+import { buildStandInImage, createStandInContainer, startDockerEngine, waitForStandIn, type DockerEngine } from '../harness/docker-engine';
+import { containerEvents } from '../harness/docker-events';
+import { freePort } from '../harness/free-port';
+import { alertBody, readMetric } from '../harness/live-receiver';
+import { receiverConfigYaml, startReceiverProcess, type ReceiverProcess } from '../harness/receiver-process';
 import { percentile, sendPaced } from './paced';
 
 const { values: args } = parseArgs({

@@ -32,8 +32,8 @@ import {
   TestExporter,
   startPrometheus,
   startTestExporter,
-} from '../../test/support/prometheus';
-import { freePort } from '../../test/support/free-port';
+} from '../harness/prometheus';
+import { freePort } from '../harness/free-port';
 import { waitForHttp } from '../stack/processes';
 
 const RULE_FILES = ['rules/ai-dispatcher.rules.yml', 'rules/ai-dispatcher.alerts.yml'];

@@ -3,7 +3,7 @@
  *
  *   npx tsx scripts/bench/swarm-scale.ts [--runs 5]
  *
- * One private dockerd in swarm mode (test/support/swarm), one stand-in service on the host network.
+ * One private dockerd in swarm mode (scripts/harness/swarm.ts), one stand-in service on the host network.
  * Interleaved runs, the service at 0 replicas and without live tasks before each:
  *   direct   one service update (whole spec, current version) to 1 replica, then the tasks polled every
  *            10 ms until one runs; the same down to 0 until no task is left;
@@ -13,8 +13,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { dockerodeSwarmApi, isLive, scaleService } from '../../receiver/src/docker/swarm-service';
-import { freePort } from '../../test/support/free-port';
-import { createStandInService, startSwarmEngine } from '../../test/support/swarm';
+import { freePort } from '../harness/free-port';
+import { createStandInService, startSwarmEngine } from '../harness/swarm';
 
 const at = process.argv.indexOf('--runs');
 const RUNS = at >= 0 ? Number(process.argv[at + 1]) : 5;

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startPrometheus } from '../../test/support/prometheus';
+import { startPrometheus } from '../harness/prometheus';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

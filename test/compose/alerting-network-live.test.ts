@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { buildStandInImage, startDockerEngine, type DockerEngine } from '../support/docker-engine';
+import { buildStandInImage, startDockerEngine, type DockerEngine } from '../../scripts/harness/docker-engine';
 import { loadInterpolated, networksOf } from './compose-file';
 
 jest.setTimeout(180_000);

@@ -11,9 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
-import { ensureReceiverBuilt } from '../e2e/build';
-import { startDockerEngine, type DockerEngine } from '../support/docker-engine';
-import { follow, importLocalNodeImage } from './local-node-image';
+import { ensureReceiverBuilt } from '../../scripts/harness/build';
+import { startDockerEngine, type DockerEngine } from '../../scripts/harness/docker-engine';
+import { follow, importLocalNodeImage } from '../../scripts/stack/local-node-image';
 
 const root = path.join(__dirname, '../..');
 const IMAGE = 'ai-dispatcher-receiver:test';

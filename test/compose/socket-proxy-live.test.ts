@@ -14,8 +14,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createDockerodeController } from '../../receiver/src/docker/dockerode-controller';
-import { createStandInContainer, startDockerEngine, type DockerEngine } from '../support/docker-engine';
-import { freePort } from '../support/free-port';
+import { createStandInContainer, startDockerEngine, type DockerEngine } from '../../scripts/harness/docker-engine';
+import { freePort } from '../../scripts/harness/free-port';
 import { startFilteringProxy, type FilteringProxy } from '../e2e/filtering-socket-proxy';
 
 jest.setTimeout(120_000);

@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { startPrometheus, startTestExporter, type PrometheusServer, type TestExporter } from '../support/prometheus';
+import { startPrometheus, startTestExporter, type PrometheusServer, type TestExporter } from '../../scripts/harness/prometheus';
 import { buildTestReceiver, settled, TEST_TOKEN, type TestReceiver } from '../support/receiver-app';
-import { alertBody } from '../support/live-receiver';
+import { alertBody } from '../../scripts/harness/live-receiver';
 import { allTargets, expandVariables, type PanelTarget, type VariableValues } from './dashboard-files';
 import { hasNumber, runTarget } from './panel-queries';
 

@@ -25,12 +25,12 @@ import { up } from '../../scripts/stack/up';
 import { panelsWithoutData } from '../dashboards/panel-queries';
 import { STAND_IN_NOT_REACHED } from '../dashboards/panels-not-reached';
 import { runCodeNode } from '../n8n/code-node';
-import { standInAnswers, startDockerEngine, type DockerEngine } from '../support/docker-engine';
-import { generate, keepBusy, type Traffic } from '../support/gateway-traffic';
-import { buildOllamaStandInImage } from '../support/ollama-standin-image';
-import { freePort } from '../support/free-port';
+import { standInAnswers, startDockerEngine, type DockerEngine } from '../../scripts/harness/docker-engine';
+import { generate, keepBusy, type Traffic } from '../../scripts/harness/gateway-traffic';
+import { buildOllamaStandInImage } from '../../scripts/harness/ollama-standin-image';
+import { freePort } from '../../scripts/harness/free-port';
 import { amAlerts, eventually, metricSum, promAlerts, promQuery } from './apis';
-import { ensureReceiverBuilt } from './build';
+import { ensureReceiverBuilt } from '../../scripts/harness/build';
 import { allowlistFor } from '../compose/socket-proxy-allowlist';
 import { startFilteringProxy, type FilteringProxy } from './filtering-socket-proxy';
 

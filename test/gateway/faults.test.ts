@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { Ollama } from 'ollama';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../scripts/harness/free-port';
 import { eventually, metric, postJson, request, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
 
 let standIn: RunningStandIn;

@@ -6,9 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureReceiverBuilt } from '../e2e/build';
-import { freePort } from '../support/free-port';
-import { CLI } from '../support/receiver-process';
+import { ensureReceiverBuilt } from '../../scripts/harness/build';
+import { freePort } from '../../scripts/harness/free-port';
+import { CLI } from '../../scripts/harness/receiver-process';
 import { eventually, postJson, request, startStandIn, type RunningStandIn } from './harness';
 
 let dir: string;

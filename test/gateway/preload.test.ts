@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Ollama } from 'ollama';
-import { freePort } from '../support/free-port';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus';
+import { freePort } from '../../scripts/harness/free-port';
+import { startPrometheus, type PrometheusServer } from '../../scripts/harness/prometheus';
 import { TEST_TOKEN, buildTestReceiver } from '../support/receiver-app';
 import { eventually, metric, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
 

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { Ollama } from 'ollama';
-import { startDockerEngine, type DockerEngine } from '../support/docker-engine';
-import { freePort } from '../support/free-port';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus';
-import { buildOllamaStandInImage } from '../support/ollama-standin-image';
-import { startReceiverProcess, type ReceiverProcess } from '../support/receiver-process';
+import { startDockerEngine, type DockerEngine } from '../../scripts/harness/docker-engine';
+import { freePort } from '../../scripts/harness/free-port';
+import { startPrometheus, type PrometheusServer } from '../../scripts/harness/prometheus';
+import { buildOllamaStandInImage } from '../../scripts/harness/ollama-standin-image';
+import { startReceiverProcess, type ReceiverProcess } from '../../scripts/harness/receiver-process';
 import { metric, startGateway, type RunningGateway } from './harness';
 
 const CONTAINER = 'ollama-wake-stand-in';

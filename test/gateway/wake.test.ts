@@ -9,7 +9,7 @@ import { parseConfig } from '../../receiver/src/config/load';
 import type { ContainerRef } from '../../receiver/src/config/types';
 import type { StartOutcome } from '../../receiver/src/docker/controller';
 import { FakeDocker } from '../support/fake-docker';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../scripts/harness/free-port';
 import { buildTestReceiver, TEST_TOKEN, type TestReceiver } from '../support/receiver-app';
 import { eventually, metric, postJson, request, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLIENT_QUERY, PICK_MODEL_FILE, WORKFLOW_FILE, workflowText } from '../../scripts/n8n/build-workflow';
-import { RECOMMENDATION_QUERY } from '../support/prometheus';
+import { RECOMMENDATION_QUERY } from '../../scripts/harness/prometheus';
 import { runCodeNode } from './code-node';
 
 const workflow = JSON.parse(readFileSync(WORKFLOW_FILE, 'utf8'));

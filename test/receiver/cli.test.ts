@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCli } from '../../receiver/src/cli';
-import { fixtureBytes, withContractLabels } from '../support/alertmanager-fixtures';
+import { fixtureBytes, withContractLabels } from '../../scripts/harness/alertmanager-fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -5,7 +5,7 @@
  * Time of day t(d, "hh:mm") is relative to the window's start S (midnight UTC). A state change at an
  * event time shows in the sample taken at that time.
  */
-import type { HistorySeries } from '../support/backfill';
+import type { HistorySeries } from '../../scripts/harness/backfill';
 
 export const STEP = 30;
 export const DAY = 86400;

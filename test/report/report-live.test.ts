@@ -12,10 +12,10 @@ import { buildReport } from '../../receiver/src/report/build-report';
 import type { ReportFigures } from '../../receiver/src/report/figures';
 import { createPrometheusClient } from '../../receiver/src/report/prometheus-client';
 import { windowEndingAt } from '../../receiver/src/report/timeline';
-import { backfill } from '../support/backfill';
-import { freePort } from '../support/free-port';
+import { backfill } from '../../scripts/harness/backfill';
+import { freePort } from '../../scripts/harness/free-port';
 import { decodePng } from '../support/png';
-import { REPO_ROOT, startPrometheus, type PrometheusServer } from '../support/prometheus';
+import { REPO_ROOT, startPrometheus, type PrometheusServer } from '../../scripts/harness/prometheus';
 import { DAY, scenario, STEP, type Scenario } from './history';
 
 const run = promisify(execFile);

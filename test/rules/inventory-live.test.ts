@@ -14,7 +14,7 @@ import path from 'node:path';
 import { COMPLEXITIES, TASK_TYPES, loadRulesConfig, type Branch, type Complexity, type RulesConfig, type TaskType } from '../../scripts/rules/config';
 import type { InstalledModel } from '../../scripts/stack/ollama-standin/model-state';
 import { startGateway, startStandIn, type RunningGateway, type RunningStandIn } from '../gateway/harness';
-import { PrometheusServer, RECOMMENDATION_QUERY, REPO_ROOT, TestExporter, startPrometheus, startTestExporter } from '../support/prometheus';
+import { PrometheusServer, RECOMMENDATION_QUERY, REPO_ROOT, TestExporter, startPrometheus, startTestExporter } from '../../scripts/harness/prometheus';
 
 const INTERVAL_S = 0.25;
 const STATES = 200;

@@ -15,7 +15,7 @@ import {
   TestExporter,
   startPrometheus,
   startTestExporter,
-} from '../support/prometheus';
+} from '../../scripts/harness/prometheus';
 
 const CLIENT_QUERY = RECOMMENDATION_QUERY;
 

@@ -11,7 +11,7 @@ const { parser } = require('@prometheus-io/lezer-promql') as {
   parser: { parse(input: string): { iterate(spec: { enter(node: { type: { isError: boolean; name: string }; from: number }): void }): void } };
 };
 
-import { RECOMMENDATION_QUERY } from '../support/prometheus';
+import { RECOMMENDATION_QUERY } from '../../scripts/harness/prometheus';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RULES_DIR = path.join(ROOT, 'rules');

@@ -11,7 +11,7 @@ import { down } from '../../scripts/stack/down';
 import { isOurs, readPidRecords } from '../../scripts/stack/processes';
 import { readStackState, type StackState } from '../../scripts/stack/state';
 import { eventually, metricSum } from '../e2e/apis';
-import { ensureReceiverBuilt } from '../e2e/build';
+import { ensureReceiverBuilt } from '../../scripts/harness/build';
 
 const root = path.join(__dirname, '../..');
 let dir: string;

@@ -1,6 +1,6 @@
 /**
  * The Ollama stand-in as a container image, with no registry: the local Node image (this host's node binary
- * and the libraries it links, test/compose/local-node-image.ts) plus the stand-in transpiled to JavaScript.
+ * and the libraries it links, scripts/stack/local-node-image.ts) plus the stand-in transpiled to JavaScript.
  * It listens on OLLAMA_HOST (run it with the host network), as Ollama does, and exits on SIGTERM.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import ts from 'typescript';
-import { follow, importLocalNodeImage } from '../../../test/compose/local-node-image';
+import { follow, importLocalNodeImage } from '../local-node-image';
 
 export const OLLAMA_STAND_IN_IMAGE = 'ai-dispatcher/ollama-stand-in-node:local';
 

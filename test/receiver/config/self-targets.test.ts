@@ -11,8 +11,8 @@ import { parseConfig } from '../../../receiver/src/config/load';
 import { containerIdFrom } from '../../../receiver/src/config/self-targets';
 import { StartupError } from '../../../receiver/src/config/startup-error';
 import { startReceiver } from '../../../receiver/src/main';
-import { buildStandInImage, createStandInContainer, startDockerEngine, type DockerEngine } from '../../support/docker-engine';
-import { freePort } from '../../support/free-port';
+import { buildStandInImage, createStandInContainer, startDockerEngine, type DockerEngine } from '../../../scripts/harness/docker-engine';
+import { freePort } from '../../../scripts/harness/free-port';
 
 jest.setTimeout(120_000);
 

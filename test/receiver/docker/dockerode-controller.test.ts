@@ -16,8 +16,8 @@ import {
   standInAnswers,
   startDockerEngine,
   waitForStandIn,
-} from '../../support/docker-engine';
-import { freePort } from '../../support/free-port';
+} from '../../../scripts/harness/docker-engine';
+import { freePort } from '../../../scripts/harness/free-port';
 
 jest.setTimeout(60_000);
 

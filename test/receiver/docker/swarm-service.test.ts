@@ -13,8 +13,8 @@ import {
 } from '../../../receiver/src/docker/swarm-service';
 import { ContainerNotFoundError, DockerApiError } from '../../../receiver/src/docker/controller';
 import { createDockerodeController } from '../../../receiver/src/docker/dockerode-controller';
-import { buildStandInImage, standInAnswers } from '../../support/docker-engine';
-import { freePort } from '../../support/free-port';
+import { buildStandInImage, standInAnswers } from '../../../scripts/harness/docker-engine';
+import { freePort } from '../../../scripts/harness/free-port';
 import {
   containerEvents,
   createStandInService,
@@ -22,7 +22,7 @@ import {
   serviceReplicas,
   startSwarmEngine,
   type SwarmEngine,
-} from '../../support/swarm';
+} from '../../../scripts/harness/swarm';
 
 jest.setTimeout(60_000);
 

@@ -3,10 +3,10 @@
  * clear reason (metric, log, state) and is retried on every delivery without crashing, and once somebody
  * recreates the container the next delivery starts it, once.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine, waitForStandIn } from '../../support/docker-engine';
-import { containerEvents } from '../../support/docker-events';
-import { freePort } from '../../support/free-port';
-import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../support/live-receiver';
+import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine, waitForStandIn } from '../../../scripts/harness/docker-engine';
+import { containerEvents } from '../../../scripts/harness/docker-events';
+import { freePort } from '../../../scripts/harness/free-port';
+import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(60_000);
 

@@ -3,11 +3,11 @@
  * the start is reported as not ready (metric, log, /api/v1/targets), the receiver keeps answering, notices
  * the engine's return, and the re-sent notification starts the target exactly once more.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine, waitForStandIn } from '../../support/docker-engine';
-import { containerEvents } from '../../support/docker-events';
-import { freePort } from '../../support/free-port';
-import { alertBody, eventually } from '../../support/live-receiver';
-import { ReceiverProcess, receiverConfigYaml, startReceiverProcess } from '../../support/receiver-process';
+import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine, waitForStandIn } from '../../../scripts/harness/docker-engine';
+import { containerEvents } from '../../../scripts/harness/docker-events';
+import { freePort } from '../../../scripts/harness/free-port';
+import { alertBody, eventually } from '../../../scripts/harness/live-receiver';
+import { ReceiverProcess, receiverConfigYaml, startReceiverProcess } from '../../../scripts/harness/receiver-process';
 
 jest.setTimeout(90_000);
 

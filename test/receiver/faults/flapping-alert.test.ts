@@ -4,10 +4,10 @@
  * bounded by the cooldowns" becomes "at most window / cooldown + 1 transitions in the window", counted in
  * Docker's own events; the receiver's metrics and logs say which requests the guards held back.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../support/docker-engine';
-import { containerEvents } from '../../support/docker-events';
-import { freePort } from '../../support/free-port';
-import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../support/live-receiver';
+import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { containerEvents } from '../../../scripts/harness/docker-events';
+import { freePort } from '../../../scripts/harness/free-port';
+import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(60_000);
 

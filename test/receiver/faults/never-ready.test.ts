@@ -3,10 +3,10 @@
  * not ready (metric, log, state, wake answer), each later delivery retries the readiness check, and the
  * container is never started a second time.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../support/docker-engine';
-import { containerEvents } from '../../support/docker-events';
-import { freePort } from '../../support/free-port';
-import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../support/live-receiver';
+import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { containerEvents } from '../../../scripts/harness/docker-events';
+import { freePort } from '../../../scripts/harness/free-port';
+import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(60_000);
 

@@ -14,12 +14,12 @@ import path from 'node:path';
 import { FAST_TIMINGS, alertmanagerConfig } from '../../../scripts/stack/config';
 import { writeShortenedRules } from '../../../scripts/stack/short-periods';
 import { StandInState, createStandInServer, type StandInValues } from '../../../scripts/stack/standin-exporter';
-import { AlertmanagerServer, startAlertmanager } from '../../support/alertmanager';
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../support/docker-engine';
-import { containerEvents } from '../../support/docker-events';
-import { freePort } from '../../support/free-port';
-import { FIXTURE_TOKEN, LiveReceiver, eventually, startLiveReceiver } from '../../support/live-receiver';
-import { PrometheusServer, startPrometheus } from '../../support/prometheus';
+import { AlertmanagerServer, startAlertmanager } from '../../../scripts/harness/alertmanager';
+import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { containerEvents } from '../../../scripts/harness/docker-events';
+import { freePort } from '../../../scripts/harness/free-port';
+import { FIXTURE_TOKEN, LiveReceiver, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { PrometheusServer, startPrometheus } from '../../../scripts/harness/prometheus';
 
 jest.setTimeout(120_000);
 

@@ -2,11 +2,11 @@
  * The receiver process (the built CLI) is killed with SIGKILL in the middle of an action and started again:
  * it reads the truth from Docker, the re-sent notification does nothing more, nothing is done twice.
  */
-import { DockerEngine, STAND_IN_IMAGE, buildStandInImage, createStandInContainer, startDockerEngine } from '../../support/docker-engine';
-import { containerEvents } from '../../support/docker-events';
-import { freePort } from '../../support/free-port';
-import { alertBody, eventually } from '../../support/live-receiver';
-import { ReceiverProcess, receiverConfigYaml, startReceiverProcess } from '../../support/receiver-process';
+import { DockerEngine, STAND_IN_IMAGE, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { containerEvents } from '../../../scripts/harness/docker-events';
+import { freePort } from '../../../scripts/harness/free-port';
+import { alertBody, eventually } from '../../../scripts/harness/live-receiver';
+import { ReceiverProcess, receiverConfigYaml, startReceiverProcess } from '../../../scripts/harness/receiver-process';
 
 jest.setTimeout(90_000);
 

@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FAST_TIMINGS, alertmanagerConfig } from '../../../scripts/stack/config';
-import { AlertmanagerServer, PostableAlert, startAlertmanagerCluster } from '../../support/alertmanager';
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../support/docker-engine';
-import { freePort } from '../../support/free-port';
-import { containerEvents } from '../../support/docker-events';
-import { FIXTURE_TOKEN, LiveReceiver, eventually, startLiveReceiver } from '../../support/live-receiver';
+import { AlertmanagerServer, PostableAlert, startAlertmanagerCluster } from '../../../scripts/harness/alertmanager';
+import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { freePort } from '../../../scripts/harness/free-port';
+import { containerEvents } from '../../../scripts/harness/docker-events';
+import { FIXTURE_TOKEN, LiveReceiver, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(90_000);
 

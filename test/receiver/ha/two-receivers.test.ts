@@ -5,10 +5,10 @@
  * time is measured from Docker's StartedAt, which both read, so one receiver cannot stop what the other has
  * just started: a stop/start tug of war is bounded by min_running_seconds, and the start wins at the end.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../support/docker-engine';
-import { containerEvents } from '../../support/docker-events';
-import { freePort } from '../../support/free-port';
-import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../support/live-receiver';
+import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { containerEvents } from '../../../scripts/harness/docker-events';
+import { freePort } from '../../../scripts/harness/free-port';
+import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(90_000);
 

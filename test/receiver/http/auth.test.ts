@@ -6,7 +6,7 @@ import { REJECTED_LOG_INTERVAL_MS } from '../../../receiver/src/http/auth';
 import { ManualClock } from '../../support/manual-clock';
 import { parseConfig } from '../../../receiver/src/config/load';
 import { createAuthCheck } from '../../../receiver/src/http/auth';
-import { fixtureBytes, withContractLabels } from '../../support/alertmanager-fixtures';
+import { fixtureBytes, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
 import { TEST_TOKEN, buildTestReceiver, settled } from '../../support/receiver-app';
 
 const PATH = '/webhook/alertmanager';

@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import yaml from 'js-yaml';
 import request from 'supertest';
 import { MAX_ALERTS } from '../../../receiver/src/webhook/payload';
-import { fixtureBytes, withContractLabels } from '../../support/alertmanager-fixtures';
+import { fixtureBytes, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
 import { rawPost } from '../../support/raw-http';
 import { TEST_TOKEN, buildTestReceiver, type TestReceiver } from '../../support/receiver-app';
 

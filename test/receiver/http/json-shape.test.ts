@@ -1,7 +1,7 @@
 /** The pre-parse bound on a webhook body's shape (receiver/src/webhook/json-shape.ts). */
 import { jsonShapeProblem } from '../../../receiver/src/webhook/json-shape';
 import { WEBHOOK_JSON_LIMITS } from '../../../receiver/src/webhook/payload';
-import { fixtureBytes, withContractLabels } from '../../support/alertmanager-fixtures';
+import { fixtureBytes, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
 
 const limits = { maxDepth: 3, maxPerContainer: 3, maxValues: 10 };
 const shape = (text: string) => jsonShapeProblem(Buffer.from(text), limits);

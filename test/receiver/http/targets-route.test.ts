@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { FakeDocker } from '../../support/fake-docker';
 import { ManualClock } from '../../support/manual-clock';
-import { fixtureBytes, withContractLabels } from '../../support/alertmanager-fixtures';
+import { fixtureBytes, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
 import { TEST_TOKEN, buildTestReceiver, settled } from '../../support/receiver-app';
 
 const auth = { Authorization: `Bearer ${TEST_TOKEN}` };

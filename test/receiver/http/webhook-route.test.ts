@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { FakeDocker } from '../../support/fake-docker';
-import { fixtureBytes, fixtureNames, withContractLabels } from '../../support/alertmanager-fixtures';
+import { fixtureBytes, fixtureNames, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
 import { TEST_TOKEN, buildTestReceiver, settled, type TestReceiver } from '../../support/receiver-app';
 
 const PATH = '/webhook/alertmanager';

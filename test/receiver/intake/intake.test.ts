@@ -10,7 +10,7 @@ import { submitManual } from '../../../receiver/src/intake/manual-intake';
 import { TargetManager } from '../../../receiver/src/lifecycle/manager';
 import { silentLogger } from '../../../receiver/src/logger';
 import { createMetrics } from '../../../receiver/src/metrics';
-import { fixtureBytes, withContractLabels } from '../../support/alertmanager-fixtures';
+import { fixtureBytes, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
 import { FakeDocker } from '../../support/fake-docker';
 import { TEST_CONFIG_YAML, settled } from '../../support/receiver-app';
 

@@ -10,9 +10,9 @@ import {
   standInAnswers,
   startDockerEngine,
   waitForStandIn,
-} from '../../support/docker-engine';
-import { freePort } from '../../support/free-port';
-import { LiveReceiver, alertBody, eventually, groupedBody, startEvents, startLiveReceiver } from '../../support/live-receiver';
+} from '../../../scripts/harness/docker-engine';
+import { freePort } from '../../../scripts/harness/free-port';
+import { LiveReceiver, alertBody, eventually, groupedBody, startEvents, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(60_000);
 

@@ -4,10 +4,10 @@
  * over HTTP -> /api/v1/targets and /metrics say so -> stop -> no task left; cooldowns; a change by hand;
  * a service whose tasks get rejected.
  */
-import { buildStandInImage, standInAnswers } from '../../support/docker-engine';
-import { freePort } from '../../support/free-port';
-import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../support/live-receiver';
-import { createStandInService, liveTasks, serviceReplicas, startSwarmEngine, type SwarmEngine } from '../../support/swarm';
+import { buildStandInImage, standInAnswers } from '../../../scripts/harness/docker-engine';
+import { freePort } from '../../../scripts/harness/free-port';
+import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { createStandInService, liveTasks, serviceReplicas, startSwarmEngine, type SwarmEngine } from '../../../scripts/harness/swarm';
 
 jest.setTimeout(60_000);
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Clock } from '../../../receiver/src/clock';
 import { ShuttingDownError } from '../../../receiver/src/lifecycle/submission';
-import { fixtureBytes, withContractLabels } from '../../support/alertmanager-fixtures';
+import { fixtureBytes, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
 import { FakeDocker } from '../../support/fake-docker';
 import { ManualClock } from '../../support/manual-clock';
 import { TEST_TOKEN, buildTestReceiver, settled } from '../../support/receiver-app';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { checkPayload } from '../../../receiver/src/webhook/payload';
-import { fixtureBytes, fixtureNames, withContractLabels } from '../../support/alertmanager-fixtures';
+import { fixtureBytes, fixtureNames, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
 import { TEST_TOKEN, buildTestReceiver, settled } from '../../support/receiver-app';
 
 const PATH = '/webhook/alertmanager';

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
-import { ensureReceiverBuilt } from '../e2e/build';
+import { ensureReceiverBuilt } from './build';
 import { readAnswer, readMetric, type HttpAnswer } from './live-receiver';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** The byte-exact Alertmanager 0.25 captures (test/fixtures/README.md). */
-export const ALERTMANAGER_FIXTURES = path.resolve(__dirname, '../fixtures/alertmanager-0.25');
+export const ALERTMANAGER_FIXTURES = path.resolve(__dirname, '../../test/fixtures/alertmanager-0.25');
 
 export function fixtureNames(): string[] {
   return fs

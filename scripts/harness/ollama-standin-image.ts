@@ -1,5 +1,5 @@
 /** The Ollama stand-in image (scripts/stack/ollama-standin/image.ts), built once per test engine. */
-import { buildOllamaStandInImage as build } from '../../scripts/stack/ollama-standin/image';
+import { buildOllamaStandInImage as build } from '../stack/ollama-standin/image';
 import type { DockerEngine } from './docker-engine';
 
 const builds = new WeakMap<DockerEngine, Promise<string>>();
