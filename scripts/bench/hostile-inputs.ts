@@ -11,6 +11,7 @@
  */
 import net from 'node:net';
 import zlib from 'node:zlib';
+import { prng } from '../harness/prng';
 
 export interface HostileInput {
   kind: string;
@@ -28,18 +29,6 @@ export interface HostileAnswer {
   status: number;
   error?: string;
   ms: number;
-}
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -15,6 +15,7 @@ import { COMPLEXITIES, TASK_TYPES, loadRulesConfig, type Branch, type Complexity
 import type { InstalledModel } from '../../scripts/stack/ollama-standin/model-state';
 import { startGateway, startStandIn, type RunningGateway, type RunningStandIn } from '../gateway/harness';
 import { PrometheusServer, RECOMMENDATION_QUERY, REPO_ROOT, TestExporter, startPrometheus, startTestExporter } from '../../scripts/harness/prometheus';
+import { prng } from '../../scripts/harness/prng';
 
 const INTERVAL_S = 0.25;
 const STATES = 200;
@@ -34,18 +35,6 @@ interface Answer {
   model: string;
   priority: string;
   timeout: string;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing state can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomState(rand: () => number): State {
