@@ -25,6 +25,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { poll } from './eventually';
 import { freePort } from './free-port';
 
 const BIN = process.env.ALERTMANAGER_BIN ?? 'prometheus-alertmanager';
@@ -110,7 +111,7 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     try {
-      await waitFor(async () => {
+      await waitFor('/-/ready', async () => {
         if (proc.exitCode !== null) throw new Error(`alertmanager exited with ${proc.exitCode}`);
         return (await fetch(`${url}/-/ready`)).ok;
       });
@@ -176,7 +177,7 @@ export async function startAlertmanagerCluster(
       );
     }
     // Every member must see all n (itself included) before the test relies on gossip.
-    await waitFor(async () => {
+    await waitFor('every member to see all peers', async () => {
       for (const member of members) {
         const { cluster } = await member.status();
         if (cluster.status !== 'ready' || (cluster.peers ?? []).length !== n) return false;
@@ -190,17 +191,7 @@ export async function startAlertmanagerCluster(
   return members;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      last = err;
-      if (err instanceof Error && /exited with/.test(err.message)) throw err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Polls until check() holds; an "exited with" error (the process is gone) ends the wait at once. */
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  await poll(check, (ready) => ready, { what, timeoutMs, fatal: (err) => err instanceof Error && /exited with/.test(err.message) });
 }

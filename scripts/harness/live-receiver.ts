@@ -175,22 +175,6 @@ export function readMetric(text: string, name: string, labels: Record<string, st
   return undefined;
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or throws after timeoutMs. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Docker's own record: how many times the engine started this container between sinceMs and now (epoch ms). */
 export async function startEvents(engine: DockerEngine, containerId: string, sinceMs: number): Promise<number> {
   const stream = (await engine.docker.getEvents({

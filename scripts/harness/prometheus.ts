@@ -35,7 +35,6 @@
  *                        caller supplied dataDir. Safe to call twice.
  *     logs()             the server log so far (for failure messages)
  * - RECOMMENDATION_QUERY: the client query of rules/README.md (ai:recommended_model_options, one row per pair)
- * - waitUntil(check, options): the polling of waitFor() without a server
  * - startTestExporter({ port? }) -> TestExporter (HTTP /metrics on 127.0.0.1, its own prom-client Registry)
  *     address ('127.0.0.1:PORT'), url
  *     set(name, value, labels?, type = 'gauge' | 'counter')   creates the metric on first use
@@ -50,6 +49,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { eventually, type PollOptions } from './eventually';
 import { freePort } from './free-port';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -89,11 +89,7 @@ export interface InstantSample {
   time: number;
 }
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  what?: string;
-}
+type WaitOptions = Pick<PollOptions, 'what' | 'timeoutMs' | 'intervalMs'>;
 
 export interface PrometheusServer {
   readonly url: string;
@@ -135,26 +131,6 @@ function renderConfig(options: PrometheusOptions): string {
   return JSON.stringify(config, null, 2);
 }
 
-export async function waitUntil<T>(check: () => Promise<T> | T, options: WaitOptions = {}): Promise<NonNullable<T>> {
-  const timeoutMs = options.timeoutMs ?? 15_000;
-  const intervalMs = options.intervalMs ?? 200;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 export async function startPrometheus(initial: PrometheusOptions): Promise<PrometheusServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-dispatcher-prom-'));
   const dataDir = initial.dataDir ?? path.join(dir, 'data');
@@ -188,13 +164,14 @@ export async function startPrometheus(initial: PrometheusOptions): Promise<Prome
       child = proc;
       exited = new Promise((resolve) => proc.once('exit', () => resolve()));
       try {
-        await waitUntil(
+        await eventually(
+          'Prometheus /-/ready',
           async () => {
             if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}`);
             const res = await fetch(`${base()}/-/ready`);
             return res.ok;
           },
-          { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, what: 'Prometheus /-/ready' },
+          READY_TIMEOUT_MS,
         );
         return;
       } catch (err) {
@@ -256,7 +233,9 @@ export async function startPrometheus(initial: PrometheusOptions): Promise<Prome
       const res = await fetch(`${base()}/metrics`);
       return res.text();
     },
-    waitFor: (check, waitOptions) => waitUntil(check, waitOptions),
+    waitFor<T>(check: () => Promise<T> | T, { what = 'a condition', timeoutMs, intervalMs = 200 }: WaitOptions = {}) {
+      return eventually(what, check, timeoutMs, intervalMs) as Promise<NonNullable<T>>;
+    },
     async reload() {
       fs.writeFileSync(configFile, renderConfig(options));
       const res = await fetch(`${base()}/-/reload`, { method: 'POST' });

@@ -14,7 +14,7 @@ import type { StackState } from '../../scripts/stack/state';
 import { up } from '../../scripts/stack/up';
 import { keepBusy } from '../../scripts/harness/gateway-traffic';
 import { ensureReceiverBuilt } from '../../scripts/harness/build';
-import { waitUntil } from '../../scripts/harness/prometheus';
+import { eventually } from '../../scripts/harness/eventually';
 import { allTargets, type VariableValues } from './dashboard-files';
 import { hasNumber, runTarget } from './panel-queries';
 import { DRY_RUN_NOT_REACHED } from './panels-not-reached';
@@ -56,15 +56,11 @@ beforeAll(async () => {
   // PendingAIWorkflows -> Alertmanager -> receiver (dry-run start).
   const traffic = keepBusy(stack.urls.gateway);
   await setValues({ n8n_queue_jobs_waiting: 1 });
-  await waitUntil(async () => (await receiverCounter('ai_dispatcher_actions_total', 'action="start"')) > 0, {
-    timeoutMs: 20_000, what: 'a dry-run start from PendingAIWorkflows',
-  });
+  await eventually('a dry-run start from PendingAIWorkflows', async () => (await receiverCounter('ai_dispatcher_actions_total', 'action="start"')) > 0, 20_000, 200);
   // Work done, Ollama idle: AIServicesIdleTooLong -> dry-run stop.
   await traffic.stop();
   await setValues({ n8n_queue_jobs_waiting: 0 });
-  await waitUntil(async () => (await receiverCounter('ai_dispatcher_actions_total', 'action="stop"')) > 0, {
-    timeoutMs: 25_000, what: 'a dry-run stop from AIServicesIdleTooLong',
-  });
+  await eventually('a dry-run stop from AIServicesIdleTooLong', async () => (await receiverCounter('ai_dispatcher_actions_total', 'action="stop"')) > 0, 25_000, 200);
   await new Promise((r) => setTimeout(r, 3000));
 }, 90_000);
 

@@ -29,7 +29,8 @@ import { standInAnswers, startDockerEngine, type DockerEngine } from '../../scri
 import { generate, keepBusy, type Traffic } from '../../scripts/harness/gateway-traffic';
 import { buildOllamaStandInImage } from '../../scripts/harness/ollama-standin-image';
 import { freePort } from '../../scripts/harness/free-port';
-import { amAlerts, eventually, metricSum, promAlerts, promQuery } from './apis';
+import { eventually } from '../../scripts/harness/eventually';
+import { amAlerts, metricSum, promAlerts, promQuery } from './apis';
 import { ensureReceiverBuilt } from '../../scripts/harness/build';
 import { allowlistFor } from '../compose/socket-proxy-allowlist';
 import { startFilteringProxy, type FilteringProxy } from './filtering-socket-proxy';
@@ -125,15 +126,15 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     expect(await standInAnswers(ollamaPort)).toBe(false);
     await setValues({ n8n_queue_jobs_waiting: 2 });
 
-    await eventually('the stand-in answers /api/tags', 30_000, () => standInAnswers(ollamaPort));
+    await eventually('the stand-in answers /api/tags', () => standInAnswers(ollamaPort), 30_000, 200);
     expect(await running()).toBe(true);
     const fired = (await promAlerts(stack.urls.prometheus)).filter((a) => a.labels.alertname === 'PendingAIWorkflows');
     expect(fired).toEqual([expect.objectContaining({ state: 'firing', labels: expect.objectContaining({ ai_dispatcher_action: 'start', ai_dispatcher_target: 'ollama' }) })]);
     const inAm = (await amAlerts(stack.urls.alertmanager)).filter((a) => a.labels.alertname === 'PendingAIWorkflows');
     expect(inAm).toEqual([expect.objectContaining({ status: expect.objectContaining({ state: 'active' }), receivers: [{ name: 'ai-dispatcher' }] })]);
     // The receiver records the start once its own readiness probe has seen the answer too.
-    await eventually('the receiver counts one successful start', 5_000, async () =>
-      metricSum(await receiverMetrics(), 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' }) === 1);
+    await eventually('the receiver counts one successful start', async () =>
+      metricSum(await receiverMetrics(), 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' }) === 1, 5_000, 200);
     // Ollama in use until step 3: requests through the gateway, as clients send them.
     traffic = keepBusy(stack.urls.gateway);
   }, 60_000);
@@ -144,17 +145,17 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
       complexity: 'high', task_type: 'analysis', prompt: 'p',
     });
     await setValues({ node_memory_available_bytes: 1 * GiB });
-    const pressed = await eventually('resource_conservation', 20_000, async () => {
+    const pressed = await eventually('resource_conservation', async () => {
       const pick = await n8nPick('high', 'analysis');
       return pick.priority === 'resource_conservation' ? pick : undefined;
-    });
+    }, 20_000, 200);
     expect(pressed).toMatchObject({ model: 'phi3:mini', timeout_ms: 15_000, options: { temperature: 0.5, num_predict: 500 } });
     const all = await promQuery(stack.urls.prometheus, 'ai:recommended_model');
     expect(all).toHaveLength(6);
     for (const s of all) expect(s.metric).toMatchObject({ model: 'phi3:mini', priority: 'resource_conservation' });
 
     await setValues({ node_memory_available_bytes: 8 * GiB });
-    await eventually('back to optimal_performance', 20_000, async () => (await n8nPick('high', 'analysis')).model === 'qwen2.5:7b');
+    await eventually('back to optimal_performance', async () => (await n8nPick('high', 'analysis')).model === 'qwen2.5:7b', 20_000, 200);
 
     // Slow answers (1 token/s) and six concurrent requests: the gateway forwards one (Ollama's default
     // OLLAMA_NUM_PARALLEL) and holds the rest, over the threshold of 3 waiting.
@@ -162,17 +163,17 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     expect((await standInOptions({ tokensPerSecond: 1, answerTokens: 60 })).status).toBe(200);
     const slow = new AbortController();
     const held = Array.from({ length: 6 }, (_, i) => generate(stack.urls.gateway, { prompt: `slow ${i}`, signal: slow.signal }));
-    const queued = await eventually('queue_management', 20_000, async () => {
+    const queued = await eventually('queue_management', async () => {
       const pick = await n8nPick('low', 'general');
       return pick.priority === 'queue_management' ? pick : undefined;
-    });
+    }, 20_000, 200);
     expect(queued.model).toBe('phi3:mini');
     const [queue] = await promQuery(stack.urls.prometheus, 'ai:ollama_requests_queued:sum');
     expect(Number(queue.value[1])).toBeGreaterThan(3);
     slow.abort();
     await Promise.all(held);
     expect((await standInOptions({ tokensPerSecond: 50, answerTokens: 12 })).status).toBe(200);
-    await eventually('the queue drained and the recommendation is back', 20_000, async () => (await n8nPick('low', 'general')).priority === 'optimal_performance');
+    await eventually('the queue drained and the recommendation is back', async () => (await n8nPick('low', 'general')).priority === 'optimal_performance', 20_000, 200);
     // The loop did not flap meanwhile.
     expect(await running()).toBe(true);
   }, 90_000);
@@ -182,11 +183,11 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     traffic = undefined;
     await setValues({ n8n_queue_jobs_waiting: 0 });
     let seenInAm: unknown;
-    await eventually('the stand-in stopped', 45_000, async () => {
+    await eventually('the stand-in stopped', async () => {
       const idle = (await amAlerts(stack.urls.alertmanager)).find((a) => a.labels.alertname === 'AIServicesIdleTooLong');
       if (idle && !seenInAm) seenInAm = idle;
       return !(await running());
-    });
+    }, 45_000, 200);
     expect(await standInAnswers(ollamaPort)).toBe(false);
     expect(seenInAm).toMatchObject({ labels: { ai_dispatcher_action: 'stop', ai_dispatcher_target: 'ollama' }, receivers: [{ name: 'ai-dispatcher' }] });
     const metrics = await receiverMetrics();
@@ -201,18 +202,18 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
       expect(seen.map((s) => s.value[1])).toEqual(['1']);
     }
     // Prometheus's scrape of the receiver matches the receiver's own /metrics.
-    await eventually('Prometheus scraped the stop', 10_000, async () => {
+    await eventually('Prometheus scraped the stop', async () => {
       const scraped = await promQuery(stack.urls.prometheus, 'ai_dispatcher_actions_total{job="ai-dispatcher", target="ollama", result="success"}');
       const own = await receiverMetrics();
       const byAction = Object.fromEntries(scraped.map((s) => [s.metric.action, Number(s.value[1])]));
       return byAction.start === metricSum(own, 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'success' })
         && byAction.stop === metricSum(own, 'ai_dispatcher_actions_total', { target: 'ollama', action: 'stop', result: 'success' })
         && byAction.start === 1 && byAction.stop === 1;
-    });
+    }, 10_000, 200);
     const running = await promQuery(stack.urls.prometheus, 'ai_dispatcher_target_running{job="ai-dispatcher", target="ollama"}');
     expect(running.map((s) => s.value[1])).toEqual(['0']);
     // Every notification Alertmanager sent reached the receiver and was accepted; none failed.
-    await eventually('Alertmanager and receiver count the same deliveries', 10_000, async () => {
+    await eventually('Alertmanager and receiver count the same deliveries', async () => {
       const am = await (await fetch(`${stack.urls.alertmanager}/metrics`)).text();
       const own = await receiverMetrics();
       const sent = metricSum(am, 'alertmanager_notifications_total', { integration: 'webhook' });
@@ -220,7 +221,7 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
         && metricSum(am, 'alertmanager_notifications_failed_total', { integration: 'webhook' }) === 0
         && sent === metricSum(own, 'ai_dispatcher_webhook_requests_total')
         && sent === metricSum(own, 'ai_dispatcher_webhook_requests_total', { outcome: 'accepted' });
-    });
+    }, 10_000, 200);
     // The receiver went through the compose file's socket-proxy allowlist and asked for nothing else.
     expect(proxy!.requests.filter((r) => !r.allowed)).toEqual([]);
     const calls = proxy!.requests.map((r) => `${r.method} ${new URL(r.url, 'http://x').pathname}`);
@@ -265,8 +266,8 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     // so keep one active: AI work pending fires PendingAIWorkflows and it stays (the running target makes each
     // delivery a noop).
     await setValues({ n8n_queue_jobs_waiting: 2 });
-    await eventually('PendingAIWorkflows active again', 20_000, async () =>
-      (await promQuery(stack.urls.prometheus, 'ALERTS{alertname="PendingAIWorkflows"}')).length > 0);
+    await eventually('PendingAIWorkflows active again', async () =>
+      (await promQuery(stack.urls.prometheus, 'ALERTS{alertname="PendingAIWorkflows"}')).length > 0, 20_000, 200);
     const empty = await panelsWithoutData(stack.urls.prometheus, values, startSeconds);
     const why = (label: string) => STAND_IN_NOT_REACHED[label] ?? 'NO DATA and not listed in test/dashboards/panels-not-reached.ts';
     expect(Object.fromEntries(empty.map((label) => [label, why(label)]))).toEqual(STAND_IN_NOT_REACHED);

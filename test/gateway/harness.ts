@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { createGatewayApp, type GatewayApp } from '../../receiver/src/gateway/app';
 import { parseGatewayConfig } from '../../receiver/src/gateway/config';
 import { silentLogger, type Logger } from '../../receiver/src/logger';
+import { poll } from '../../scripts/harness/eventually';
 import { createOllamaStandIn, type OllamaStandIn, type StandInOptions } from '../../scripts/stack/ollama-standin/server';
 
 export interface RunningStandIn {
@@ -72,15 +73,9 @@ export async function metric(registry: Registry, name: string, labels: Record<st
   return undefined;
 }
 
-/** Waits until check() holds (polling), failing with the last value after timeoutMs. */
-export async function eventually<T>(read: () => Promise<T> | T, check: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (check(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Waits until check() holds (polling every 20 ms), failing with the last value after timeoutMs; a read that throws fails at once. */
+export function eventually<T>(read: () => Promise<T> | T, check: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  return poll(read, check, { timeoutMs, intervalMs: 20, fatal: () => true });
 }
 
 export interface RawAnswer {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { down } from '../../scripts/stack/down';
 import { isOurs, readPidRecords } from '../../scripts/stack/processes';
 import { readStackState, type StackState } from '../../scripts/stack/state';
-import { eventually, metricSum } from '../e2e/apis';
+import { eventually } from '../../scripts/harness/eventually';
+import { metricSum } from '../e2e/apis';
 import { ensureReceiverBuilt } from '../../scripts/harness/build';
 
 const root = path.join(__dirname, '../..');
@@ -61,10 +62,10 @@ describe('npm run stack without a Docker engine', () => {
 
   it('still runs the alert path: pending work reaches the receiver, which only counts a dry-run start', async () => {
     await fetch(`${stack.urls.standInExporter}/values`, { method: 'POST', body: JSON.stringify({ n8n_queue_jobs_waiting: 1 }) });
-    await eventually('a dry-run start', 30_000, async () => {
+    await eventually('a dry-run start', async () => {
       const metrics = await (await fetch(`${stack.urls.receiver}/metrics`)).text();
       return metricSum(metrics, 'ai_dispatcher_actions_total', { target: 'ollama', action: 'start', result: 'dry_run' }) >= 1;
-    });
+    }, 30_000, 200);
   }, 40_000);
 
   it('refuses a second stack in the same folder before it rebuilds the running receiver', () => {

@@ -14,6 +14,7 @@ import {
 import { ContainerNotFoundError, DockerApiError } from '../../../receiver/src/docker/controller';
 import { createDockerodeController } from '../../../receiver/src/docker/dockerode-controller';
 import { buildStandInImage, standInAnswers } from '../../../scripts/harness/docker-engine';
+import { eventually } from '../../../scripts/harness/eventually';
 import { freePort } from '../../../scripts/harness/free-port';
 import {
   containerEvents,
@@ -192,9 +193,9 @@ describe('on a single-node swarm', () => {
     // task beside the old one (here the new one cannot even bind the port the old one holds, and fails
     // until the old one is gone).
     await setReplicasByHand(0);
-    await waitUntil(async () => (await liveTasks(swarm.engine, 'slow-stop')).some((t) => t.DesiredState !== 'running'));
+    await eventually('a slow-stop task told to stop', async () => (await liveTasks(swarm.engine, 'slow-stop')).some((t) => t.DesiredState !== 'running'));
     await setReplicasByHand(1);
-    await waitUntil(async () => {
+    await eventually('one slow-stop task running again', async () => {
       const tasks = await liveTasks(swarm.engine, 'slow-stop');
       return tasks.length === 1 && tasks[0]!.Status.State === 'running' && tasks[0]!.DesiredState === 'running';
     });
@@ -281,10 +282,3 @@ async function updateByHand(name: string, change: (spec: any) => object): Promis
   }
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -6,7 +6,8 @@
 import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
 import { freePort } from '../../../scripts/harness/free-port';
-import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { eventually } from '../../../scripts/harness/eventually';
+import { LiveReceiver, alertBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(60_000);
 

@@ -18,7 +18,8 @@ import { AlertmanagerServer, startAlertmanager } from '../../../scripts/harness/
 import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
 import { freePort } from '../../../scripts/harness/free-port';
-import { FIXTURE_TOKEN, LiveReceiver, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { eventually } from '../../../scripts/harness/eventually';
+import { FIXTURE_TOKEN, LiveReceiver, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 import { PrometheusServer, startPrometheus } from '../../../scripts/harness/prometheus';
 
 jest.setTimeout(120_000);

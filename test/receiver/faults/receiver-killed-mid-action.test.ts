@@ -5,7 +5,8 @@
 import { DockerEngine, STAND_IN_IMAGE, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
 import { freePort } from '../../../scripts/harness/free-port';
-import { alertBody, eventually } from '../../../scripts/harness/live-receiver';
+import { eventually } from '../../../scripts/harness/eventually';
+import { alertBody } from '../../../scripts/harness/live-receiver';
 import { ReceiverProcess, receiverConfigYaml, startReceiverProcess } from '../../../scripts/harness/receiver-process';
 
 jest.setTimeout(90_000);

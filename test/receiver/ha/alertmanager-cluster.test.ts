@@ -16,7 +16,8 @@ import { AlertmanagerServer, PostableAlert, startAlertmanagerCluster } from '../
 import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { freePort } from '../../../scripts/harness/free-port';
 import { containerEvents } from '../../../scripts/harness/docker-events';
-import { FIXTURE_TOKEN, LiveReceiver, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { eventually } from '../../../scripts/harness/eventually';
+import { FIXTURE_TOKEN, LiveReceiver, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(90_000);
 

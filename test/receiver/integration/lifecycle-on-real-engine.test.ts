@@ -12,7 +12,8 @@ import {
   waitForStandIn,
 } from '../../../scripts/harness/docker-engine';
 import { freePort } from '../../../scripts/harness/free-port';
-import { LiveReceiver, alertBody, eventually, groupedBody, startEvents, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { eventually } from '../../../scripts/harness/eventually';
+import { LiveReceiver, alertBody, groupedBody, startEvents, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(60_000);
 

@@ -6,7 +6,8 @@
  */
 import { buildStandInImage, standInAnswers } from '../../../scripts/harness/docker-engine';
 import { freePort } from '../../../scripts/harness/free-port';
-import { LiveReceiver, alertBody, eventually, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { eventually } from '../../../scripts/harness/eventually';
+import { LiveReceiver, alertBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 import { createStandInService, liveTasks, serviceReplicas, startSwarmEngine, type SwarmEngine } from '../../../scripts/harness/swarm';
 
 jest.setTimeout(60_000);
