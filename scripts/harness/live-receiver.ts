@@ -174,20 +174,3 @@ export function readMetric(text: string, name: string, labels: Record<string, st
   }
   return undefined;
 }
-
-/** Docker's own record: how many times the engine started this container between sinceMs and now (epoch ms). */
-export async function startEvents(engine: DockerEngine, containerId: string, sinceMs: number): Promise<number> {
-  const stream = (await engine.docker.getEvents({
-    since: dockerTimestamp(sinceMs),
-    until: dockerTimestamp(Date.now()),
-    filters: JSON.stringify({ type: ['container'], event: ['start'], container: [containerId] }),
-  } as never)) as unknown as NodeJS.ReadableStream;
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  return text.split('\n').filter((line) => line.trim() !== '').length;
-}
-
-/** Docker reads "seconds.nanoseconds" (the fraction as nanoseconds, not as a decimal fraction). */
-function dockerTimestamp(ms: number): string {
-  return `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1_000_000).padStart(9, '0')}`;
-}

@@ -21,8 +21,7 @@
  *     stop signal and is killed after that grace period (a task that takes long to go away).
  * - serviceTasks(engine, name) / liveTasks(engine, name): the service's tasks; those not in a final state.
  * - serviceReplicas(engine, name) -> { replicas, version }: the spec's replica count and Version.Index.
- * - containerEvents(engine, sinceMs, service): Docker's own record of the start/die events of the
- *     service's task containers since sinceMs, oldest first.
+ * - Docker's own record of the start/die events of a service's task containers: serviceEvents() in docker-events.ts.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -153,30 +152,4 @@ export async function liveTasks(engine: DockerEngine, name: string): Promise<Swa
 export async function serviceReplicas(engine: DockerEngine, name: string): Promise<{ replicas: number; version: number }> {
   const info = await engine.docker.getService(name).inspect();
   return { replicas: info.Spec.Mode.Replicated.Replicas, version: info.Version.Index };
-}
-
-/** Container start/die events of the service's tasks between sinceMs and now, oldest first, as Docker recorded them. */
-export async function containerEvents(
-  engine: DockerEngine,
-  sinceMs: number,
-  service: string,
-): Promise<Array<{ action: 'start' | 'die'; container: string; atMs: number }>> {
-  const stream = (await engine.docker.getEvents({
-    since: dockerTimestamp(sinceMs),
-    until: dockerTimestamp(Date.now()),
-    filters: JSON.stringify({ type: ['container'], event: ['start', 'die'], label: [`com.docker.swarm.service.name=${service}`] }),
-  } as never)) as unknown as NodeJS.ReadableStream;
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as { Action: 'start' | 'die'; id: string; timeNano: number })
-    .map((e) => ({ action: e.Action, container: e.id, atMs: e.timeNano / 1e6 }))
-    .sort((a, b) => a.atMs - b.atMs);
-}
-
-/** Docker reads "seconds.nanoseconds". */
-function dockerTimestamp(ms: number): string {
-  return `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1_000_000).padStart(9, '0')}`;
 }

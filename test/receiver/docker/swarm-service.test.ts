@@ -16,8 +16,8 @@ import { createDockerodeController } from '../../../receiver/src/docker/dockerod
 import { buildStandInImage, standInAnswers } from '../../../scripts/harness/docker-engine';
 import { eventually } from '../../../scripts/harness/eventually';
 import { freePort } from '../../../scripts/harness/free-port';
+import { serviceEvents } from '../../../scripts/harness/docker-events';
 import {
-  containerEvents,
   createStandInService,
   liveTasks,
   serviceReplicas,
@@ -173,7 +173,7 @@ describe('on a single-node swarm', () => {
       const running = new Set<string>();
       const spans: Array<{ from: number; to: number }> = [];
       let from: number | undefined;
-      for (const event of await containerEvents(swarm.engine, since, 'slow-stop')) {
+      for (const event of await serviceEvents(swarm.engine, 'slow-stop', since)) {
         if (event.action === 'start') running.add(event.container);
         else running.delete(event.container);
         if (running.size > 1 && from === undefined) from = event.atMs;
@@ -207,7 +207,7 @@ describe('on a single-node swarm', () => {
     await setReplicasByHand(0);
     const up = await scaleService(api, 'slow-stop', 1, WAIT);
     expect(up).toMatchObject({ changed: true, replicas: 1, runningTasks: 1 });
-    expect((await containerEvents(swarm.engine, ours, 'slow-stop')).map((e) => e.action)).toEqual(['die', 'start']);
+    expect((await serviceEvents(swarm.engine, 'slow-stop', ours)).map((e) => e.action)).toEqual(['die', 'start']);
     expect(await overlaps(since)).toEqual(control);
     await scaleService(api, 'slow-stop', 0, WAIT);
   });

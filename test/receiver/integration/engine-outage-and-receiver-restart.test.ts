@@ -11,8 +11,9 @@ import {
   waitForStandIn,
 } from '../../../scripts/harness/docker-engine';
 import { freePort } from '../../../scripts/harness/free-port';
+import { containerEvents } from '../../../scripts/harness/docker-events';
 import { eventually } from '../../../scripts/harness/eventually';
-import { LiveReceiver, alertBody, startEvents, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { LiveReceiver, alertBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(60_000);
 
@@ -139,7 +140,7 @@ it('reads the real state after a restart of the receiver, with one target runnin
   );
   expect(await settled(live, 'ollama')).toMatchObject({ lastAction: { action: 'start', result: 'noop' } });
   expect(await settled(live, 'sqlite')).toMatchObject({ lastAction: { action: 'stop', result: 'noop' } });
-  expect(await startEvents(engine, ollama.id, since)).toBe(0);
+  expect((await containerEvents(engine, ollama.id, ['start'], since)).start).toBe(0);
   expect([await running(ollama.id), await running(sqlite.id)]).toEqual([true, false]);
   expect(await standInAnswers(ollama.port)).toBe(true);
 });

@@ -12,8 +12,9 @@ import {
   waitForStandIn,
 } from '../../../scripts/harness/docker-engine';
 import { freePort } from '../../../scripts/harness/free-port';
+import { containerEvents } from '../../../scripts/harness/docker-events';
 import { eventually } from '../../../scripts/harness/eventually';
-import { LiveReceiver, alertBody, groupedBody, startEvents, startLiveReceiver } from '../../../scripts/harness/live-receiver';
+import { LiveReceiver, alertBody, groupedBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
 jest.setTimeout(60_000);
 
@@ -112,7 +113,7 @@ it('acts once on duplicate deliveries and on repeated alerts for a state that al
   // A different start alert while it runs: ensure-running finds nothing to do.
   expect((await live.webhook(startAlert('ollama'))).status).toBe(202);
   expect(await settled('ollama')).toMatchObject({ lastAction: { action: 'start', result: 'noop' }, observed: { running: true, ready: true } });
-  expect(await startEvents(engine, ollama.id, since)).toBe(1);
+  expect((await containerEvents(engine, ollama.id, ['start'], since)).start).toBe(1);
 
   // The same for stop: two different idle alerts, one stop.
   await live.webhook(stopAlert('ollama'), 'AIServicesIdleTooLong-firing');
@@ -133,7 +134,7 @@ it('lets a start win over a stop that arrives while the start is in flight', asy
   expect(await settled('slow')).toMatchObject({ observed: { running: true, ready: true }, lastAction: { action: 'start', result: 'success' } });
   expect(await running(slow.id)).toBe(true);
   expect(await standInAnswers(slow.port)).toBe(true);
-  expect(await startEvents(engine, slow.id, since)).toBe(1);
+  expect((await containerEvents(engine, slow.id, ['start'], since)).start).toBe(1);
 });
 
 it('lets a start win over a stop in the same notification, and over a stop sent at the same moment', async () => {
