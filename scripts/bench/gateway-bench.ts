@@ -28,7 +28,7 @@
  * The wake goal (first answer within 300 ms of the target being ready) is measured by
  * scripts/bench/gateway-wake-bench.ts against a private dockerd.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -36,6 +36,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
 import { ensureReceiverBuilt } from '../harness/build';
+import { spawnLogged } from '../harness/spawn-logged';
 import { pickPort, waitForHttp } from '../stack/processes';
 import { percentile, sendPaced } from './paced';
 
@@ -114,13 +115,6 @@ class CpuMeter {
     this.totals.clear();
     return lines.join('');
   }
-}
-
-function spawnLogged(dir: string, name: string, command: string, argv: string[]): ChildProcess {
-  const out = fs.openSync(path.join(dir, `${name}.log`), 'a');
-  const child = spawn(command, argv, { stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  return child;
 }
 
 function rssMb(pid: number): number {

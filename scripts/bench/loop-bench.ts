@@ -16,14 +16,10 @@
  *
  * Uses the stack's own code (scripts/stack/up.ts) with a private dockerd, free ports and a temp dir.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { down } from '../stack/down';
 import { dockerClient, ensureStandInContainer } from '../stack/docker';
 import { pickPort } from '../stack/processes';
 import type { ShortPeriods } from '../stack/short-periods';
-import { up } from '../stack/up';
+import { withBenchStack } from '../harness/bench-stack';
 import { generate, keepBusy } from '../harness/gateway-traffic';
 
 const CONTAINER = 'ollama-bench-stand-in';
@@ -58,13 +54,7 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
 async function main(): Promise<void> {
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-bench-'));
-  const log: string[] = [];
-  try {
-    const stack = await up({
-      dir, fast: true, dryRun: false, privateDocker: true, container: CONTAINER, anyPorts: true, standInNode: true,
-      shortPeriods: PERIODS, log: (l) => log.push(l),
-    });
+  await withBenchStack('loop-bench-', () => ({ container: CONTAINER, shortPeriods: PERIODS }), async (stack) => {
     const docker = dockerClient(stack.dockerHost!);
     const loopPort = Number(new URL(stack.urls.ollama).port);
     const refPort = (await ensureStandInContainer(docker, REFERENCE, await pickPort(0))).port;
@@ -125,13 +115,7 @@ async function main(): Promise<void> {
       `engine start->ready ${median(engineStart).toFixed(2)} + first answer straight from it ${median(engineAnswer).toFixed(2)} + 0.30 (goal)`));
     console.log(line('idle -> container stopped', stopTimes, stopBudget,
       `scrape ${t.scrapeSeconds} + window ${PERIODS.requestWindowSeconds} + idle ${PERIODS.idlePeriodSeconds} + eval ${t.evaluationSeconds} + for ${PERIODS.lifecycleForSeconds} + group_wait ${t.groupWaitSeconds} + engine stop ${median(engineStop).toFixed(2)}`));
-  } catch (err) {
-    console.error(log.join('\n'));
-    throw err;
-  } finally {
-    await down(dir, () => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((err) => {

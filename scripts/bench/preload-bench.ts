@@ -12,13 +12,14 @@
  * Ollama reported. Goal (issue 17): after a start ahead of the work, the first request does not pay the load.
  * --load-ms 8000 stands for a 7B Q4 model read from an SSD into RAM (the stand-in sleeps that long on a load).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RECEIVER_NODE_FLAGS } from '../../receiver/src/node-flags';
 import { startPrometheus, type PrometheusServer } from '../harness/prometheus';
+import { spawnLogged } from '../harness/spawn-logged';
 import { pickPort, waitForHttp } from '../stack/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -42,13 +43,6 @@ for (const [name, v] of [['--load-ms', LOAD_MS], ['--rounds', ROUNDS], ['--poll-
 
 type Mode = 'preload' | 'none';
 interface Sample { mode: Mode; gapMs: number; firstChunkMs: number; loadMs: number }
-
-function spawnLogged(dir: string, name: string, command: string, argv: string[]): ChildProcess {
-  const out = fs.openSync(path.join(dir, `${name}.log`), 'a');
-  const child = spawn(command, argv, { stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  return child;
-}
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -24,14 +24,12 @@
  * seconds: a container start and a model load are not compressed. Variants run one after the other.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
+import { withBenchStack } from '../harness/bench-stack';
 import { ruleFilesIn } from '../stack/config';
 import { dockerClient } from '../stack/docker';
-import { down } from '../stack/down';
 import type { ShortPeriods } from '../stack/short-periods';
-import { up } from '../stack/up';
 
 const VARIANTS = ['reactive', 'warmup', 'preload', 'warmup+preload'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -163,22 +161,21 @@ interface VariantResult {
 async function runVariant(o: Options, variant: Variant): Promise<VariantResult> {
   const warmup = variant.startsWith('warmup');
   const preload = variant.endsWith('preload');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warmup-bench-'));
-  const log: string[] = [];
-  // Without the warm-up: the bundle's rule files but the forecast's (the alerts then never see work expected).
-  const rulesDir = path.join(dir, 'rules-src');
-  fs.mkdirSync(rulesDir);
-  for (const f of ruleFilesIn()) if (warmup || path.basename(f) !== WARMUP_RULES) fs.copyFileSync(f, path.join(rulesDir, path.basename(f)));
   const periods: ShortPeriods = {
     lifecycleForSeconds: 1, idlePeriodSeconds: o.idleSeconds, requestWindowSeconds: 3,
     ...(warmup && { warmupDay: { daySeconds: o.daySeconds, lookaheadSeconds: Math.min(2 * o.horizonSeconds, o.daySeconds - 1), horizonSeconds: o.horizonSeconds, evaluationSeconds: 1 } }),
   };
-  try {
-    const stack = await up({
-      dir, fast: true, dryRun: false, privateDocker: true, container: CONTAINER, anyPorts: true, standInNode: true,
-      rulesDir, shortPeriods: periods, standInArgs: ['--load-ms', String(o.loadMs)],
-      preloadPairs: preload ? [o.pair] : undefined, log: (l) => log.push(l),
-    });
+  const stackOptions = (dir: string) => {
+    // Without the warm-up: the bundle's rule files but the forecast's (the alerts then never see work expected).
+    const rulesDir = path.join(dir, 'rules-src');
+    fs.mkdirSync(rulesDir);
+    for (const f of ruleFilesIn()) if (warmup || path.basename(f) !== WARMUP_RULES) fs.copyFileSync(f, path.join(rulesDir, path.basename(f)));
+    return {
+      container: CONTAINER, rulesDir, shortPeriods: periods, standInArgs: ['--load-ms', String(o.loadMs)],
+      preloadPairs: preload ? [o.pair] : undefined,
+    };
+  };
+  return withBenchStack('warmup-bench-', stackOptions, async (stack) => {
     const docker = dockerClient(stack.dockerHost!);
     const container = docker.getContainer(CONTAINER);
     const watch = await watchContainer(docker);
@@ -221,13 +218,7 @@ async function runVariant(o: Options, variant: Variant): Promise<VariantResult> 
     const regularFrom = t0 + o.daySeconds * 1000;
     const { warmupSeconds, stoppedSeconds } = account(watch.events, batches, regularFrom, end);
     return { variant, model, modelGiB: modelBytes / 2 ** 30, batches, warmupSeconds, stoppedSeconds, spanSeconds: (end - regularFrom) / 1000 };
-  } catch (err) {
-    console.error(log.join('\n'));
-    throw err;
-  } finally {
-    await down(dir, () => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
