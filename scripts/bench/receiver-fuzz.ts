@@ -49,7 +49,17 @@ export interface FuzzReport {
   peakRssMb: number;
 }
 
-export async function runFuzzSession(options: { count: number; seed: number; concurrency: number }): Promise<FuzzReport> {
+interface ReceiverOnEngine { engine: DockerEngine; rx: ReceiverProcess; containerId: string }
+
+/**
+ * A private dockerd with one stopped stand-in container (fuzz-ollama) and the built receiver as a child process
+ * managing it as target `ollama`; `target(port)` is the rest of that target's config (readiness and timings) for
+ * the stand-in's port. Both are stopped after `use`.
+ */
+async function withReceiverOnEngine<T>(
+  setup: { target: (port: number) => string; extra?: string[] },
+  use: (s: ReceiverOnEngine) => Promise<T>,
+): Promise<T> {
   let engine: DockerEngine | undefined;
   let rx: ReceiverProcess | undefined;
   try {
@@ -61,11 +71,32 @@ export async function runFuzzSession(options: { count: number; seed: number; con
       token: FUZZ_TOKEN,
       config: receiverConfigYaml({
         socketPath: engine.socketPath,
-        targets: `ollama: {members: [{container: fuzz-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0}`,
+        targets: `ollama: {members: [{container: fuzz-ollama}], ${setup.target(port)}}`,
         refreshIntervalSeconds: 5,
-        extra: [`webhook: {body_limit_bytes: ${BODY_LIMIT}}`],
+        extra: setup.extra,
       }),
     });
+    return await use({ engine, rx, containerId: id });
+  } finally {
+    await rx?.stop();
+    await engine?.stop();
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+  } catch {
+    return 0; // exited: reported by the caller
+  }
+}
+
+export async function runFuzzSession(options: { count: number; seed: number; concurrency: number }): Promise<FuzzReport> {
+  const setup = {
+    target: (port: number) => `readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0`,
+    extra: [`webhook: {body_limit_bytes: ${BODY_LIMIT}}`],
+  };
+  return withReceiverOnEngine(setup, async ({ engine, rx, containerId: id }) => {
     const since = Date.now();
     const validBody = alertBody('PendingAIWorkflows-firing', { action: 'start', target: 'ollama', fingerprint: 'fuzz-valid' });
     const inputs = generateHostileInputs(options.count, options.seed, { token: FUZZ_TOKEN, validBody, bodyLimitBytes: BODY_LIMIT });
@@ -73,14 +104,7 @@ export async function runFuzzSession(options: { count: number; seed: number; con
 
     let peakRssMb = 0;
     const pid = rx.pid;
-    const watch = setInterval(() => {
-      try {
-        const kb = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-        peakRssMb = Math.max(peakRssMb, kb / 1024);
-      } catch {
-        // exited: reported below
-      }
-    }, 200);
+    const watch = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb(pid))), 200);
     const began = performance.now();
     const answers = await sendAll('127.0.0.1', Number(rxPort), inputs, options.concurrency);
     const seconds = (performance.now() - began) / 1000;
@@ -126,40 +150,16 @@ export async function runFuzzSession(options: { count: number; seed: number; con
       webhookCounters,
       peakRssMb,
     };
-  } finally {
-    await rx?.stop();
-    await engine?.stop();
-  }
+  });
 }
 
 export interface WorstCaseRow { kind: string; bytes: number; statuses: number[]; aloneMs: number[]; aloneMaxMs: number; parallelMaxMs: number }
 export interface WorstCaseReport { rows: WorstCaseRow[]; healthzMaxMs: number; peakRssMb: number; baselineRssMb: number; alive: boolean }
 
-function rssMb(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
 export async function runWorstCase(options: { rounds: number; parallel: number }): Promise<WorstCaseReport> {
-  let engine: DockerEngine | undefined;
-  let rx: ReceiverProcess | undefined;
-  try {
-    engine = await startDockerEngine();
-    await buildStandInImage(engine);
-    const port = await freePort();
-    await createStandInContainer(engine, { name: 'fuzz-ollama', port });
-    // The default body limit (1 MiB): what users run.
-    rx = await startReceiverProcess({
-      token: FUZZ_TOKEN,
-      config: receiverConfigYaml({
-        socketPath: engine.socketPath,
-        targets: `ollama: {members: [{container: fuzz-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags"}}`,
-        refreshIntervalSeconds: 5,
-      }),
-    });
+  // The default body limit (1 MiB): what users run.
+  const setup = { target: (port: number) => `readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags"}` };
+  return withReceiverOnEngine(setup, async ({ rx }) => {
     const limit = 1024 * 1024;
     const validBody = alertBody('PendingAIWorkflows-firing', { action: 'start', target: 'ollama', fingerprint: 'worst' });
     const bodies = worstCaseBodies({ token: FUZZ_TOKEN, validBody, bodyLimitBytes: limit });
@@ -185,7 +185,7 @@ export async function runWorstCase(options: { rounds: number; parallel: number }
       const body = bodies.find((b) => b.kind === row.kind)!;
       const healthz = (async () => {
         const began = performance.now();
-        await fetch(`${rx!.url}/healthz`);
+        await fetch(`${rx.url}/healthz`);
         healthzMaxMs = Math.max(healthzMaxMs, performance.now() - began);
       })();
       const answers = await Promise.all(Array.from({ length: options.parallel }, () => sendHostile('127.0.0.1', rxPort, body)));
@@ -198,10 +198,7 @@ export async function runWorstCase(options: { rounds: number; parallel: number }
     clearInterval(watch);
     const alive = rx.child.exitCode === null && rx.child.signalCode === null && (await fetch(`${rx.url}/healthz`)).status === 200;
     return { rows, healthzMaxMs, peakRssMb, baselineRssMb, alive };
-  } finally {
-    await rx?.stop();
-    await engine?.stop();
-  }
+  });
 }
 
 async function worstCaseMain(rounds: number, parallel: number): Promise<void> {
