@@ -39,6 +39,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { privateDockerdArgs, unmountUnder } from './dockerd';
 
 const execFileAsync = promisify(execFile);
 
@@ -80,14 +81,7 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dkr-'));
   const socketPath = path.join(dir, 'docker.sock');
   const args = [
-    '--data-root', path.join(dir, 'data'),
-    '--exec-root', path.join(dir, 'exec'),
-    '--pidfile', path.join(dir, 'dockerd.pid'),
-    '--host', `unix://${socketPath}`,
-    '--storage-driver=overlay2',
-    '--iptables=false',
-    '--ip6tables=false',
-    '--bridge=none',
+    ...privateDockerdArgs({ dataRoot: path.join(dir, 'data'), execRoot: path.join(dir, 'exec'), pidfile: path.join(dir, 'dockerd.pid'), socketPath }),
     ...(options.extraArgs ?? []),
   ];
   let child: ChildProcess | undefined;
@@ -152,7 +146,7 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
       if (stopped) return;
       stopped = true;
       await terminate();
-      await unmountUnder(dir);
+      unmountUnder(dir);
       fs.rmSync(dir, { recursive: true, force: true });
     },
     async restart() {
@@ -216,18 +210,6 @@ function killContainerdLeftover(dir: string): void {
     if (pid > 0) process.kill(pid, 'SIGKILL');
   } catch {
     // no pid file or no such process: nothing left over
-  }
-}
-
-async function unmountUnder(dir: string): Promise<void> {
-  const mounts = fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((mountPoint): mountPoint is string => mountPoint !== undefined && mountPoint.startsWith(dir + '/'))
-    .sort((a, b) => b.length - a.length);
-  for (const mountPoint of mounts) {
-    await execFileAsync('umount', ['-l', mountPoint]).catch(() => undefined);
   }
 }
 

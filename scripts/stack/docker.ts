@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { parseDockerHost } from '../../receiver/src/docker/dockerode-controller';
+import { privateDockerdArgs } from '../harness/dockerd';
 import { buildOllamaStandInImage } from './ollama-standin/image';
 import { spawnDetached, type PidRecord, sleep, isOurs } from './processes';
 
@@ -44,10 +45,8 @@ export async function startPrivateDockerd(dir: string): Promise<{ host: string; 
   fs.mkdirSync(base, { recursive: true });
   const execRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'aid-stack-'));
   const socket = path.join(base, 'docker.sock');
-  const record = spawnDetached(dir, 'dockerd', 'dockerd', [
-    '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '--pidfile', path.join(base, 'dockerd.pid'),
-    '--host', `unix://${socket}`, '--storage-driver=overlay2', '--iptables=false', '--ip6tables=false', '--bridge=none',
-  ]);
+  const record = spawnDetached(dir, 'dockerd', 'dockerd',
+    privateDockerdArgs({ dataRoot: path.join(base, 'data'), execRoot, pidfile: path.join(base, 'dockerd.pid'), socketPath: socket }));
   const host = `unix://${socket}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {

@@ -3,9 +3,9 @@
  * still be ours), receiver before its engine, removes the stand-in container it created, and says so when
  * anything is left. Data and logs stay in DIR for a look afterwards (rm -rf DIR to forget them).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { unmountUnder } from '../harness/dockerd';
 import { repoRoot } from './config';
 import { dockerClient, removeStandInContainer } from './docker';
 import { isOurs, readPidRecords, stopRecords, type PidRecord } from './processes';
@@ -43,14 +43,6 @@ function removeExecRoot(engine: PidRecord): void {
     unmountUnder(execRoot); // dockerd leaves its netns bind mount behind
     fs.rmSync(execRoot, { recursive: true, force: true });
   }
-}
-
-function unmountUnder(dir: string): void {
-  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((p): p is string => p !== undefined && p.startsWith(dir + '/'))
-    .sort((a, b) => b.length - a.length);
-  for (const p of points) spawnSync('umount', ['-l', p]);
 }
 
 function rank(name: string): number {
