@@ -1,10 +1,12 @@
 import { Registry } from 'prom-client';
+import request from 'supertest';
 import { createApp, type AppDeps, type ReceiverApp } from '../../receiver/src/app';
 import type { Clock } from '../../receiver/src/clock';
 import { systemClock } from '../../receiver/src/clock';
 import { parseConfig } from '../../receiver/src/config/load';
 import { createJsonLogger } from '../../receiver/src/logger';
 import { FakeDocker } from './fake-docker';
+import { ManualClock } from './manual-clock';
 
 export const TEST_TOKEN = 'test-token-0123456789';
 
@@ -74,4 +76,29 @@ export async function settled(receiver: ReceiverApp, timeoutMs = 5000): Promise<
     if (Date.now() > deadline) throw new Error('actions did not settle');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** The ollama target (members ollama and sqlite-ai) with its timing guards on: 10 min minimum running time, 60 s cooldown. */
+export const guardedYaml = (extra = '') => `
+targets:
+  ollama:
+    members: [{container: ollama}, {container: sqlite-ai}]
+    readiness: {type: running}
+    min_running_seconds: 600
+    cooldown_seconds: 60
+${extra}`;
+
+/**
+ * A test receiver (guardedYaml() unless given) on a FakeDocker with ollama and sqlite-ai, both stopped unless
+ * `running`, whose container times come from the same clock (a ManualClock unless given); hook() posts a webhook body.
+ */
+export function buildClockedReceiver(options: { running?: boolean; yaml?: string; clock?: Clock } = {}) {
+  const clock = options.clock ?? new ManualClock();
+  const docker = new FakeDocker()
+    .add('ollama', { running: options.running ?? false })
+    .add('sqlite-ai', { running: options.running ?? false });
+  docker.now = () => new Date(clock.now());
+  const r = buildTestReceiver({ docker, clock, yaml: options.yaml ?? guardedYaml() });
+  const hook = (body: object) => request(r.app).post('/webhook/alertmanager').set('Authorization', `Bearer ${TEST_TOKEN}`).send(body);
+  return { r, docker, clock, hook };
 }

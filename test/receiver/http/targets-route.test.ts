@@ -4,27 +4,16 @@ import request from 'supertest';
 import { FakeDocker } from '../../support/fake-docker';
 import { ManualClock } from '../../support/manual-clock';
 import { fixtureBytes, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
-import { TEST_TOKEN, buildTestReceiver, settled } from '../../support/receiver-app';
+import { TEST_TOKEN, buildClockedReceiver, buildTestReceiver, guardedYaml, settled } from '../../support/receiver-app';
 
 const auth = { Authorization: `Bearer ${TEST_TOKEN}` };
-
-const guarded = `
-targets:
-  ollama:
-    members: [{container: ollama}, {container: sqlite-ai}]
-    readiness: {type: running}
-    min_running_seconds: 600
-    cooldown_seconds: 60
-`;
 
 describe('GET /api/v1/targets', () => {
   test('shows desired and observed state, last action, cooldown and minimum running time', async () => {
     const clock = new ManualClock();
-    const docker = new FakeDocker().add('ollama').add('sqlite-ai');
-    docker.now = () => new Date(clock.now());
-    const r = buildTestReceiver({ docker, clock, yaml: guarded });
+    const { r, hook } = buildClockedReceiver({ clock });
     await r.start();
-    await request(r.app).post('/webhook/alertmanager').set(auth).send(JSON.parse(withContractLabels(fixtureBytes('PendingAIWorkflows-firing.json'), 'start')));
+    await hook(JSON.parse(withContractLabels(fixtureBytes('PendingAIWorkflows-firing.json'), 'start')));
     await settled(r);
     clock.advance(15_000);
     const res = await request(r.app).get('/api/v1/targets').set(auth);
@@ -53,7 +42,7 @@ describe('GET /api/v1/targets', () => {
   });
 
   test('dry-run without a Docker engine: the configured members, their state unknown (null)', async () => {
-    const r = buildTestReceiver({ yaml: guarded, dryRun: true });
+    const r = buildTestReceiver({ yaml: guardedYaml(), dryRun: true });
     r.docker.reachable = false;
     await r.start();
     const res = await request(r.app).get('/api/v1/targets').set(auth);
@@ -83,7 +72,7 @@ describe('GET /api/v1/targets', () => {
 
 describe('manual start and stop', () => {
   test('start then stop; a manual stop skips the minimum running time', async () => {
-    const r = buildTestReceiver({ yaml: guarded });
+    const r = buildTestReceiver({ yaml: guardedYaml() });
     const started = await request(r.app).post('/api/v1/targets/ollama/start').set(auth);
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ target: 'ollama', action: 'start', disposition: 'queued' });

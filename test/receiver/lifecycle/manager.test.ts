@@ -2,9 +2,9 @@ import request from 'supertest';
 import type { Clock } from '../../../receiver/src/clock';
 import { ShuttingDownError } from '../../../receiver/src/lifecycle/submission';
 import { fixtureBytes, withContractLabels } from '../../../scripts/harness/alertmanager-fixtures';
-import { FakeDocker } from '../../support/fake-docker';
 import { ManualClock } from '../../support/manual-clock';
-import { TEST_TOKEN, buildTestReceiver, settled } from '../../support/receiver-app';
+import { FakeDocker } from '../../support/fake-docker';
+import { TEST_TOKEN, buildClockedReceiver, buildTestReceiver, guardedYaml, settled } from '../../support/receiver-app';
 
 const auth = { Authorization: `Bearer ${TEST_TOKEN}` };
 const startBody = () => JSON.parse(withContractLabels(fixtureBytes('PendingAIWorkflows-firing.json'), 'start'));
@@ -15,29 +15,9 @@ const again = (body: ReturnType<typeof startBody>, n: number) => {
   return body;
 };
 
-const guarded = (extra = '') => `
-targets:
-  ollama:
-    members: [{container: ollama}, {container: sqlite-ai}]
-    readiness: {type: running}
-    min_running_seconds: 600
-    cooldown_seconds: 60
-${extra}`;
-
-function setup(options: { running?: boolean; yaml?: string; clock?: Clock } = {}) {
-  const clock = options.clock ?? new ManualClock();
-  const docker = new FakeDocker()
-    .add('ollama', { running: options.running ?? false })
-    .add('sqlite-ai', { running: options.running ?? false });
-  docker.now = () => new Date(clock.now());
-  const r = buildTestReceiver({ docker, clock, yaml: options.yaml ?? guarded() });
-  const hook = (body: object) => request(r.app).post('/webhook/alertmanager').set(auth).send(body);
-  return { r, docker, clock, hook };
-}
-
 describe('no flapping', () => {
   test('an idle stop within the minimum running time is dropped (suppressed), and allowed after it', async () => {
-    const { r, docker, clock, hook } = setup();
+    const { r, docker, clock, hook } = buildClockedReceiver();
     const manual = clock as ManualClock;
     await hook(startBody());
     await settled(r);
@@ -54,7 +34,7 @@ describe('no flapping', () => {
   });
 
   test('a suppressed stop is not remembered as done: the first repeat of the same alert after the guard acts', async () => {
-    const { r, docker, clock, hook } = setup();
+    const { r, docker, clock, hook } = buildClockedReceiver();
     const manual = clock as ManualClock;
     await hook(startBody());
     await settled(r);
@@ -81,7 +61,7 @@ describe('no flapping', () => {
   });
 
   test('the remaining time of a suppressed stop is the time until the stop may happen, never "0 s left"', async () => {
-    const { r, clock, hook } = setup({ yaml: guarded().replace('min_running_seconds: 600', 'min_running_seconds: 30').replace('cooldown_seconds: 60', 'cooldown_seconds: 300') });
+    const { r, clock, hook } = buildClockedReceiver({ yaml: guardedYaml().replace('min_running_seconds: 600', 'min_running_seconds: 30').replace('cooldown_seconds: 60', 'cooldown_seconds: 300') });
     const manual = clock as ManualClock;
     await hook(startBody());
     await settled(r);
@@ -98,7 +78,7 @@ describe('no flapping', () => {
   });
 
   test('an idle stop right after a transition is dropped while the cooldown lasts', async () => {
-    const { r, docker, clock, hook } = setup({ yaml: guarded().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
+    const { r, docker, clock, hook } = buildClockedReceiver({ yaml: guardedYaml().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
     await hook(startBody());
     await settled(r);
     (clock as ManualClock).advance(10_000);
@@ -109,7 +89,7 @@ describe('no flapping', () => {
   });
 
   test('a start within the cooldown waits for it to end, then starts (pending work is not stranded)', async () => {
-    const { r, docker, clock, hook } = setup({ running: true, yaml: guarded().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
+    const { r, docker, clock, hook } = buildClockedReceiver({ running: true, yaml: guardedYaml().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
     const before = clock.now();
     await r.manager.refresh();
     (clock as ManualClock).advance(100_000);
@@ -124,7 +104,7 @@ describe('no flapping', () => {
   });
 
   test('an action\'s duration is measured on the injected clock: the start that waited out the cooldown took 60 s', async () => {
-    const { r, clock, hook } = setup({ running: true, yaml: guarded().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
+    const { r, clock, hook } = buildClockedReceiver({ running: true, yaml: guardedYaml().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
     await r.manager.refresh();
     (clock as ManualClock).advance(100_000);
     await hook(stopBody());
@@ -149,7 +129,7 @@ describe('no flapping', () => {
           signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
         }),
     };
-    const { r, docker, hook } = setup({ clock: heldClock, running: true, yaml: guarded().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
+    const { r, docker, hook } = buildClockedReceiver({ clock: heldClock, running: true, yaml: guardedYaml().replace('min_running_seconds: 600', 'min_running_seconds: 0') });
     manual.advance(100_000);
     await hook(stopBody());
     await settled(r);
@@ -165,7 +145,7 @@ describe('no flapping', () => {
   });
 
   test('cooldown remaining is exported as a metric and counts down', async () => {
-    const { r, clock, hook } = setup();
+    const { r, clock, hook } = buildClockedReceiver();
     await hook(startBody());
     await settled(r);
     expect(await r.metricValue('ai_dispatcher_target_cooldown_remaining_seconds', { target: 'ollama' })).toBe(60);
@@ -181,7 +161,7 @@ describe('no flapping', () => {
 
 describe('truth from Docker', () => {
   test('start() reads every target\'s real state before anything else', async () => {
-    const { r, docker } = setup({ running: true });
+    const { r, docker } = buildClockedReceiver({ running: true });
     await r.start();
     expect(docker.calls.map((c) => c.op)).toEqual(['inspect', 'inspect']);
     expect(await r.metricValue('ai_dispatcher_target_running', { target: 'ollama' })).toBe(1);
@@ -191,7 +171,7 @@ describe('truth from Docker', () => {
   });
 
   test('a container started by hand is noticed at the next refresh, and its start counts for the cooldown', async () => {
-    const { r, docker, clock } = setup();
+    const { r, docker, clock } = buildClockedReceiver();
     await r.manager.refresh();
     expect(r.manager.view('ollama').observed.running).toBe(false);
     docker.setRunning('ollama', true);
@@ -206,7 +186,7 @@ describe('truth from Docker', () => {
   });
 
   test('a container stopped by hand is started again by the next start alert', async () => {
-    const { r, docker, clock, hook } = setup({ yaml: guarded().replace('cooldown_seconds: 60', 'cooldown_seconds: 0') });
+    const { r, docker, clock, hook } = buildClockedReceiver({ yaml: guardedYaml().replace('cooldown_seconds: 60', 'cooldown_seconds: 0') });
     await hook(startBody());
     await settled(r);
     docker.setRunning('ollama', false);
@@ -218,7 +198,7 @@ describe('truth from Docker', () => {
   });
 
   test('the engine lost in the middle of an action: failed, docker_up 0, and the same alert acts when it comes again', async () => {
-    const { r, docker, hook } = setup({ yaml: guarded().replace('cooldown_seconds: 60', 'cooldown_seconds: 0') });
+    const { r, docker, hook } = buildClockedReceiver({ yaml: guardedYaml().replace('cooldown_seconds: 60', 'cooldown_seconds: 0') });
     let open!: () => void;
     docker.gate = new Promise<void>((resolve) => (open = resolve));
     await hook(startBody());
