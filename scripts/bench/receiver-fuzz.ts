@@ -20,9 +20,8 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildStandInImage, createStandInContainer, startDockerEngine, type DockerEngine } from '../harness/docker-engine';
+import { createStandInContainer, startDockerEngine, type DockerEngine } from '../harness/docker-engine';
 import { containerEvents } from '../harness/docker-events';
-import { freePort } from '../harness/free-port';
 import { alertBody, readMetric } from '../harness/live-receiver';
 import { receiverConfigYaml, startReceiverProcess, type ReceiverProcess } from '../harness/receiver-process';
 import { generateHostileInputs, sendAll, sendHostile, worstCaseBodies, type HostileAnswer } from './hostile-inputs';
@@ -64,9 +63,7 @@ async function withReceiverOnEngine<T>(
   let rx: ReceiverProcess | undefined;
   try {
     engine = await startDockerEngine();
-    await buildStandInImage(engine);
-    const port = await freePort();
-    const { id } = await createStandInContainer(engine, { name: 'fuzz-ollama', port });
+    const { id, port } = await createStandInContainer(engine, { name: 'fuzz-ollama' });
     rx = await startReceiverProcess({
       token: FUZZ_TOKEN,
       config: receiverConfigYaml({

@@ -26,11 +26,12 @@
  *     equivalent); cached per engine and tag. Its command serves /www on 127.0.0.1:$PORT with busybox
  *     httpd (GET /api/tags answers an Ollama-like model list), after $READY_DELAY seconds (default 0),
  *     and exits 0 on SIGTERM.
- * - createStandInContainer(engine, { name, port, labels?, healthcheck?, readyDelaySeconds?, start? })
- *     -> { id, name }. Network mode host (reach it on 127.0.0.1:port); healthcheck: true adds a Docker
+ * - createStandInContainer(engine, { name, port?, labels?, healthcheck?, readyDelaySeconds?, start? })
+ *     -> { id, name, port }. port: a free one unless given. Network mode host (reach it on 127.0.0.1:port); healthcheck: true adds a Docker
  *     healthcheck (wget /api/tags every 500 ms); start: true starts it too.
  * - waitForStandIn(port, timeoutMs = 10000): resolves once GET /api/tags answers 200, rejects on timeout.
  * - standInAnswers(port): one GET /api/tags; true on 200.
+ * - containerRunning(engine, id): whether Docker reports the container running.
  */
 import { ChildProcess, spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,6 +41,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { privateDockerdArgs, unmountUnder } from './dockerd';
+import { freePort } from './free-port';
 
 const execFileAsync = promisify(execFile);
 
@@ -295,7 +297,8 @@ async function standInRootfsTar(into: string): Promise<string> {
 
 export interface StandInOptions {
   name: string;
-  port: number;
+  /** Default: a free port. */
+  port?: number;
   labels?: Record<string, string>;
   healthcheck?: boolean;
   readyDelaySeconds?: number;
@@ -305,17 +308,18 @@ export interface StandInOptions {
 export async function createStandInContainer(
   engine: DockerEngine,
   options: StandInOptions,
-): Promise<{ id: string; name: string }> {
+): Promise<{ id: string; name: string; port: number }> {
+  const port = options.port ?? (await freePort());
   const image = await buildStandInImage(engine);
   const container = await engine.docker.createContainer({
     name: options.name,
     Image: image,
-    Env: [`PORT=${options.port}`, `READY_DELAY=${options.readyDelaySeconds ?? 0}`],
+    Env: [`PORT=${port}`, `READY_DELAY=${options.readyDelaySeconds ?? 0}`],
     Labels: options.labels ?? {},
     StopTimeout: 5,
     Healthcheck: options.healthcheck
       ? {
-          Test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${options.port}/api/tags`],
+          Test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}/api/tags`],
           Interval: 500_000_000,
           Timeout: 1_000_000_000,
           Retries: 3,
@@ -325,7 +329,12 @@ export async function createStandInContainer(
     HostConfig: { NetworkMode: 'host' },
   });
   if (options.start) await container.start();
-  return { id: container.id, name: options.name };
+  return { id: container.id, name: options.name, port };
+}
+
+/** Whether Docker reports the container running. */
+export async function containerRunning(engine: DockerEngine, id: string): Promise<boolean> {
+  return (await engine.docker.getContainer(id).inspect()).State.Running;
 }
 
 export function standInAnswers(port: number): Promise<boolean> {

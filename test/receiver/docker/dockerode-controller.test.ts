@@ -12,12 +12,12 @@ import { createDockerodeController, parseDockerHost } from '../../../receiver/sr
 import {
   DockerEngine,
   buildStandInImage,
+  containerRunning,
   createStandInContainer,
   standInAnswers,
   startDockerEngine,
   waitForStandIn,
 } from '../../../scripts/harness/docker-engine';
-import { freePort } from '../../../scripts/harness/free-port';
 
 jest.setTimeout(60_000);
 
@@ -34,10 +34,6 @@ afterAll(async () => {
 
 function controller(timeoutMs = 3000) {
   return createDockerodeController({ socketPath: engine.socketPath, timeoutMs });
-}
-
-async function isRunning(id: string): Promise<boolean> {
-  return (await engine.docker.getContainer(id).inspect()).State.Running;
 }
 
 describe('parseDockerHost', () => {
@@ -62,8 +58,7 @@ describe('on a running engine', () => {
   });
 
   it('inspects an existing stopped container by its exact name', async () => {
-    const port = await freePort();
-    const created = await createStandInContainer(engine, { name: 'inspect-me', port });
+    const created = await createStandInContainer(engine, { name: 'inspect-me' });
     const state = await controller().inspect({ kind: 'container', name: 'inspect-me' });
     expect(state).toEqual({
       ref: { kind: 'container', name: 'inspect-me' },
@@ -77,26 +72,24 @@ describe('on a running engine', () => {
   });
 
   it('reports a missing container as not existing, and never matches by name prefix or id prefix', async () => {
-    const port = await freePort();
-    const created = await createStandInContainer(engine, { name: 'prefix-target-1', port });
+    const created = await createStandInContainer(engine, { name: 'prefix-target-1' });
     const c = controller();
     for (const name of ['no-such-container', 'prefix-target', created.id.slice(0, 12), 'bad/name']) {
       await expect(c.inspect({ kind: 'container', name })).resolves.toMatchObject({ exists: false, running: false });
       await expect(c.start({ kind: 'container', name })).rejects.toBeInstanceOf(ContainerNotFoundError);
       await expect(c.stop({ kind: 'container', name }, 1)).rejects.toBeInstanceOf(ContainerNotFoundError);
     }
-    expect(await isRunning(created.id)).toBe(false);
+    expect(await containerRunning(engine, created.id)).toBe(false);
   });
 
   it('starts and stops, and treats the 304 answers as already running / already stopped', async () => {
-    const port = await freePort();
-    const created = await createStandInContainer(engine, { name: 'lifecycle', port });
+    const created = await createStandInContainer(engine, { name: 'lifecycle' });
     const ref = { kind: 'container', name: 'lifecycle' } as const;
     const c = controller();
 
     await expect(c.start(ref)).resolves.toBe('started');
-    expect(await isRunning(created.id)).toBe(true);
-    await waitForStandIn(port);
+    expect(await containerRunning(engine, created.id)).toBe(true);
+    await waitForStandIn(created.port);
     await expect(c.start(ref)).resolves.toBe('already_running');
     const running = await c.inspect(ref);
     expect(running).toMatchObject({ exists: true, running: true, health: 'none' });
@@ -104,15 +97,14 @@ describe('on a running engine', () => {
     expect(Date.now() - running.startedAt!.getTime()).toBeLessThan(30_000);
 
     await expect(c.stop(ref, 5)).resolves.toBe('stopped');
-    expect(await isRunning(created.id)).toBe(false);
-    expect(await standInAnswers(port)).toBe(false);
+    expect(await containerRunning(engine, created.id)).toBe(false);
+    expect(await standInAnswers(created.port)).toBe(false);
     await expect(c.stop(ref, 5)).resolves.toBe('already_stopped');
     await expect(c.inspect(ref)).resolves.toMatchObject({ exists: true, running: false });
   });
 
   it("reports the container's Docker healthcheck", async () => {
-    const port = await freePort();
-    await createStandInContainer(engine, { name: 'with-health', port, healthcheck: true, readyDelaySeconds: 1 });
+    await createStandInContainer(engine, { name: 'with-health', healthcheck: true, readyDelaySeconds: 1 });
     const ref = { kind: 'container', name: 'with-health' } as const;
     const c = controller();
     await c.start(ref);
@@ -130,13 +122,11 @@ describe('on a running engine', () => {
       'com.docker.compose.container-number': number,
       ...extra,
     });
-    const [p1, p2, p3, p4] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const a = await createStandInContainer(engine, { name: 'stack-ollama-1', port: p1, labels: compose('ollama', '1') });
-    const b = await createStandInContainer(engine, { name: 'stack-ollama-2', port: p2, labels: compose('ollama', '2') });
-    const other = await createStandInContainer(engine, { name: 'stack-sqlite-ai-1', port: p3, labels: compose('sqlite-ai', '1') });
+    const a = await createStandInContainer(engine, { name: 'stack-ollama-1', labels: compose('ollama', '1') });
+    const b = await createStandInContainer(engine, { name: 'stack-ollama-2', labels: compose('ollama', '2') });
+    const other = await createStandInContainer(engine, { name: 'stack-sqlite-ai-1', labels: compose('sqlite-ai', '1') });
     const oneoff = await createStandInContainer(engine, {
       name: 'stack-ollama-run-1',
-      port: p4,
       labels: compose('ollama', '1', { 'com.docker.compose.oneoff': 'True' }),
     });
     const ref = { kind: 'compose', project: 'stack', service: 'ollama' } as const;
@@ -147,13 +137,13 @@ describe('on a running engine', () => {
     await engine.docker.getContainer(b.id).start();
     await expect(c.inspect(ref)).resolves.toMatchObject({ running: false });
     await expect(c.start(ref)).resolves.toBe('started');
-    expect([await isRunning(a.id), await isRunning(b.id)]).toEqual([true, true]);
-    expect([await isRunning(other.id), await isRunning(oneoff.id)]).toEqual([false, false]);
+    expect([await containerRunning(engine, a.id), await containerRunning(engine, b.id)]).toEqual([true, true]);
+    expect([await containerRunning(engine, other.id), await containerRunning(engine, oneoff.id)]).toEqual([false, false]);
     await expect(c.inspect(ref)).resolves.toMatchObject({ exists: true, running: true });
     await expect(c.start(ref)).resolves.toBe('already_running');
 
     await expect(c.stop(ref, 5)).resolves.toBe('stopped');
-    expect([await isRunning(a.id), await isRunning(b.id)]).toEqual([false, false]);
+    expect([await containerRunning(engine, a.id), await containerRunning(engine, b.id)]).toEqual([false, false]);
     await expect(c.stop(ref, 5)).resolves.toBe('already_stopped');
 
     const missing = { kind: 'compose', project: 'stack', service: 'nothing' } as const;
@@ -214,11 +204,9 @@ describe('through a filtering socket proxy over TCP', () => {
   });
 
   it('does everything with the documented calls only, over host/port', async () => {
-    const [p1, p2] = await Promise.all([freePort(), freePort()]);
-    await createStandInContainer(engine, { name: 'behind-proxy', port: p1 });
+    await createStandInContainer(engine, { name: 'behind-proxy' });
     await createStandInContainer(engine, {
       name: 'proxy-stack-ollama-1',
-      port: p2,
       labels: { 'com.docker.compose.project': 'proxy-stack', 'com.docker.compose.service': 'ollama' },
     });
     const c = createDockerodeController({ host: '127.0.0.1', port: (proxy.address() as AddressInfo).port, timeoutMs: 3000 });
@@ -270,8 +258,7 @@ describe('when the engine goes away', () => {
   });
 
   it('answers DockerUnavailableError while the engine is stopped, and works again once it is back', async () => {
-    const port = await freePort();
-    await createStandInContainer(engine, { name: 'survivor', port });
+    const { port } = await createStandInContainer(engine, { name: 'survivor' });
     const ref = { kind: 'container', name: 'survivor' } as const;
     const c = controller();
     await engine.halt();

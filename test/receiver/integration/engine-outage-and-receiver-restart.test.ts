@@ -2,15 +2,7 @@
  * The receiver when the Docker engine goes away and comes back, and when the receiver itself restarts:
  * real dockerd, real dockerode controller, real HTTP, captured Alertmanager 0.25 bodies.
  */
-import {
-  DockerEngine,
-  buildStandInImage,
-  createStandInContainer,
-  standInAnswers,
-  startDockerEngine,
-  waitForStandIn,
-} from '../../../scripts/harness/docker-engine';
-import { freePort } from '../../../scripts/harness/free-port';
+import { DockerEngine, containerRunning, createStandInContainer, standInAnswers, startDockerEngine, waitForStandIn } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
 import { eventually } from '../../../scripts/harness/eventually';
 import { LiveReceiver, alertBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
@@ -24,9 +16,7 @@ let sqlite: { id: string; port: number };
 let slow: { id: string; port: number };
 let targets: string;
 
-async function running(id: string): Promise<boolean> {
-  return (await engine.docker.getContainer(id).inspect()).State.Running;
-}
+const running = (id: string) => containerRunning(engine, id);
 
 async function settled(receiver: LiveReceiver, name: string): Promise<any> {
   return eventually(`${name} to settle`, async () => {
@@ -37,16 +27,14 @@ async function settled(receiver: LiveReceiver, name: string): Promise<any> {
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const [p1, p2, p3] = await Promise.all([freePort(), freePort(), freePort()]);
-  ollama = { id: (await createStandInContainer(engine, { name: 'ollama', port: p1 })).id, port: p1 };
-  sqlite = { id: (await createStandInContainer(engine, { name: 'sqlite-ai', port: p2 })).id, port: p2 };
-  slow = { id: (await createStandInContainer(engine, { name: 'slow', port: p3, readyDelaySeconds: 2.5 })).id, port: p3 };
+  ollama = await createStandInContainer(engine, { name: 'ollama' });
+  sqlite = await createStandInContainer(engine, { name: 'sqlite-ai' });
+  slow = await createStandInContainer(engine, { name: 'slow', readyDelaySeconds: 2.5 });
   const readiness = (port: number) => `{type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}`;
   targets = [
-    `ollama: {members: [{container: ollama}], readiness: ${readiness(p1)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
-    `sqlite: {members: [{container: sqlite-ai}], readiness: ${readiness(p2)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
-    `slow: {members: [{container: slow}], readiness: {type: http, url: "http://127.0.0.1:${p3}/api/tags", timeout_seconds: 4, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: 0}`,
+    `ollama: {members: [{container: ollama}], readiness: ${readiness(ollama.port)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
+    `sqlite: {members: [{container: sqlite-ai}], readiness: ${readiness(sqlite.port)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
+    `slow: {members: [{container: slow}], readiness: {type: http, url: "http://127.0.0.1:${slow.port}/api/tags", timeout_seconds: 4, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: 0}`,
   ].join('\n');
 });
 

@@ -3,15 +3,7 @@
  * captured Alertmanager 0.25 bodies (with the contract's labels). Checked the way a user would:
  * Docker's state and events, the stand-in's /api/tags, /api/v1/targets and /metrics.
  */
-import {
-  DockerEngine,
-  buildStandInImage,
-  createStandInContainer,
-  standInAnswers,
-  startDockerEngine,
-  waitForStandIn,
-} from '../../../scripts/harness/docker-engine';
-import { freePort } from '../../../scripts/harness/free-port';
+import { DockerEngine, containerRunning, createStandInContainer, standInAnswers, startDockerEngine, waitForStandIn } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
 import { eventually } from '../../../scripts/harness/eventually';
 import { LiveReceiver, alertBody, groupedBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
@@ -30,9 +22,7 @@ const startAlert = (target: string) =>
 const stopAlert = (target: string) =>
   alertBody('AIServicesIdleTooLong-firing', { action: 'stop', target, fingerprint: `stop${(fingerprints += 1)}` });
 
-async function running(id: string): Promise<boolean> {
-  return (await engine.docker.getContainer(id).inspect()).State.Running;
-}
+const running = (id: string) => containerRunning(engine, id);
 
 /** Waits until the target has no action in flight or queued, and returns its view. */
 async function settled(name: string): Promise<any> {
@@ -50,17 +40,15 @@ async function stopDirectly(id: string): Promise<void> {
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const [p1, p2] = await Promise.all([freePort(), freePort()]);
-  ollama = { id: (await createStandInContainer(engine, { name: 'it-ollama', port: p1 })).id, port: p1 };
+  ollama = await createStandInContainer(engine, { name: 'it-ollama' });
   // Answers /api/tags only 1.5 s after it starts: its start stays in flight long enough to race with.
-  slow = { id: (await createStandInContainer(engine, { name: 'it-slow', port: p2, readyDelaySeconds: 1.5 })).id, port: p2 };
+  slow = await createStandInContainer(engine, { name: 'it-slow', readyDelaySeconds: 1.5 });
   const readiness = (port: number) => `{type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}`;
   live = await startLiveReceiver({
     engine,
     targets: [
-      `ollama: {members: [{container: it-ollama}], readiness: ${readiness(p1)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
-      `slow: {members: [{container: it-slow}], readiness: ${readiness(p2)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
+      `ollama: {members: [{container: it-ollama}], readiness: ${readiness(ollama.port)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
+      `slow: {members: [{container: it-slow}], readiness: ${readiness(slow.port)}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
       `absent: {members: [{container: it-absent}], readiness: {type: running}, min_running_seconds: 0, cooldown_seconds: 0}`,
       `composed: {members: [{compose: {project: it, service: ollama}}], readiness: {type: docker_health, timeout_seconds: 15, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0}`,
     ].join('\n'),
@@ -172,8 +160,7 @@ it('answers a defined 2xx for a configured container that does not exist, report
   expect((await live.request('GET', '/readyz')).status).toBe(200);
 
   // Somebody creates it; the next notification (Alertmanager's repeat) starts it.
-  const port = await freePort();
-  const created = await createStandInContainer(engine, { name: 'it-absent', port });
+  const created = await createStandInContainer(engine, { name: 'it-absent' });
   expect((await live.webhook(startAlert('absent'))).status).toBe(202);
   expect(await settled('absent')).toMatchObject({ observed: { running: true }, lastAction: { result: 'success' } });
   expect(await running(created.id)).toBe(true);
@@ -201,10 +188,8 @@ it('notices a container started and stopped by hand', async () => {
 });
 
 it('starts a compose service found by its labels and waits for its Docker healthcheck', async () => {
-  const port = await freePort();
   const { id } = await createStandInContainer(engine, {
     name: 'it-ollama-1',
-    port,
     healthcheck: true,
     labels: { 'com.docker.compose.project': 'it', 'com.docker.compose.service': 'ollama' },
   });
