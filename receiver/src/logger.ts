@@ -43,6 +43,16 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   };
 }
 
+/** A process's logger (receiver, gateway): level from AI_DISPATCHER_LOG_LEVEL (debug, info, warn, error; else info), the token redacted. */
+export function processLogger(env: NodeJS.ProcessEnv, options: { write?: (line: string) => void; token?: string }): Logger {
+  const level = env.AI_DISPATCHER_LOG_LEVEL;
+  return createJsonLogger({
+    level: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',
+    write: options.write,
+    secrets: options.token ? [options.token] : [],
+  });
+}
+
 function replaceErrors(_key: string, value: unknown): unknown {
   return value instanceof Error ? { name: value.name, message: value.message } : value;
 }

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import './docker/skip-buildkit';
@@ -11,9 +10,9 @@ import { ownContainerProblems, proxyTargetProblems, containerIdFrom } from './co
 import { StartupError } from './config/startup-error';
 import type { ReceiverConfig } from './config/types';
 import { createDockerodeController, parseDockerHost, type DockerodeControllerOptions } from './docker/dockerode-controller';
-import { createJsonLogger, type LogLevel, type Logger } from './logger';
+import { processLogger } from './logger';
 import { createLimitedServer } from './http/server-limits';
-import { gracefulStop, listenOn, runUntilSignal } from './serve';
+import { gracefulStop, listenOn, runUntilSignal, type RunningServer } from './serve';
 import { readToken } from './token';
 
 export interface ReceiverOptions {
@@ -28,14 +27,8 @@ export interface ReceiverOptions {
   ownContainerId?: string | null;
 }
 
-export interface RunningReceiver {
-  /** http://HOST:PORT the server listens on. */
-  url: string;
-  server: http.Server;
+export interface RunningReceiver extends RunningServer {
   receiver: ReceiverApp;
-  logger: Logger;
-  /** Stop taking work, finish or abandon what is in flight (bounded), close the server. */
-  stop(): Promise<void>;
 }
 
 /** Reads the environment and the config file, connects the parts, reads Docker's state and listens. */
@@ -85,7 +78,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   }
   if (selfProblems.length > 0) throw new StartupError([{ source: `configuration file ${options.configPath}`, errors: selfProblems }]);
 
-  const logger = createJsonLogger({ level: logLevel(env), write: options.write, secrets: token ? [token] : [] });
+  const logger = processLogger(env, { write: options.write, token });
   const dryRun = options.dryRun ?? false;
   const receiver = createApp({
     config,
@@ -143,11 +136,6 @@ function dockerConnection(config: ReceiverConfig, env: NodeJS.ProcessEnv): Docke
   if (config.docker.socketPath !== undefined) return { socketPath: config.docker.socketPath, timeoutMs };
   if (env.DOCKER_HOST) return { ...parse(env.DOCKER_HOST, 'DOCKER_HOST', true), timeoutMs };
   return { socketPath: '/var/run/docker.sock', timeoutMs };
-}
-
-function logLevel(env: NodeJS.ProcessEnv): LogLevel {
-  const level = env.AI_DISPATCHER_LOG_LEVEL;
-  return level === 'debug' || level === 'warn' || level === 'error' ? level : 'info';
 }
 
 function readOwnContainerId(): string | null {

@@ -2,6 +2,16 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger';
 
+/** A started server process (receiver, gateway), as runUntilSignal runs it. */
+export interface RunningServer {
+  /** http://HOST:PORT the server listens on. */
+  url: string;
+  server: http.Server;
+  logger: Logger;
+  /** Stop taking work, finish or abandon what is in flight (bounded), close the server. */
+  stop(): Promise<void>;
+}
+
 /** Listens on HOST:PORT; resolves with the URL clients use (the port the OS chose for port 0). */
 export async function listenOn(server: http.Server, at: { host: string; port: number }): Promise<string> {
   await new Promise<void>((resolve, reject) => {
@@ -39,7 +49,7 @@ export function gracefulStop(server: http.Server, close: () => Promise<void>, st
  * A CLI command's process: starts, runs until SIGTERM or SIGINT, then stops cleanly; a second signal while it
  * drains gives up on the work in flight. Returns the exit code (1 when it could not start).
  */
-export async function runUntilSignal(start: () => Promise<{ logger: Logger; stop(): Promise<void> }>): Promise<number> {
+export async function runUntilSignal(start: () => Promise<Pick<RunningServer, 'logger' | 'stop'>>): Promise<number> {
   let running: Awaited<ReturnType<typeof start>>;
   try {
     running = await start();

@@ -1,4 +1,4 @@
-import { createJsonLogger } from '../../receiver/src/logger';
+import { createJsonLogger, processLogger } from '../../receiver/src/logger';
 
 describe('createJsonLogger', () => {
   test('one JSON object per line with time, level, msg and fields; below the level is dropped', () => {
@@ -24,5 +24,27 @@ describe('createJsonLogger', () => {
     log.warn(`header was Bearer ${secret}`, { nested: { value: secret } });
     expect(lines.join('')).not.toContain(JSON.stringify(secret).slice(1, -1));
     expect(JSON.parse(lines[0])).toMatchObject({ msg: 'header was Bearer [redacted]', nested: { value: '[redacted]' } });
+  });
+});
+
+describe('processLogger (receiver and gateway processes)', () => {
+  const levels = (env: NodeJS.ProcessEnv) => {
+    const lines: string[] = [];
+    const log = processLogger(env, { write: (l) => lines.push(l), token: 'sekrit-token' });
+    log.debug('d sekrit-token');
+    log.info('i');
+    log.warn('w');
+    return lines.map((l) => JSON.parse(l) as { level: string; msg: string });
+  };
+
+  test('takes its level from AI_DISPATCHER_LOG_LEVEL, info when unset or unknown, and redacts the token', () => {
+    expect(levels({ AI_DISPATCHER_LOG_LEVEL: 'debug' })).toEqual([
+      expect.objectContaining({ level: 'debug', msg: 'd [redacted]' }),
+      expect.objectContaining({ level: 'info' }),
+      expect.objectContaining({ level: 'warn' }),
+    ]);
+    expect(levels({ AI_DISPATCHER_LOG_LEVEL: 'warn' }).map((l) => l.level)).toEqual(['warn']);
+    expect(levels({}).map((l) => l.level)).toEqual(['info', 'warn']);
+    expect(levels({ AI_DISPATCHER_LOG_LEVEL: 'verbose' }).map((l) => l.level)).toEqual(['info', 'warn']);
   });
 });

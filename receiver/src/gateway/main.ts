@@ -2,8 +2,8 @@ import http from 'node:http';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../config/config-error';
 import { parseListen } from '../config/load';
-import { createJsonLogger, type LogLevel, type Logger } from '../logger';
-import { gracefulStop, listenOn, runUntilSignal } from '../serve';
+import { processLogger } from '../logger';
+import { gracefulStop, listenOn, runUntilSignal, type RunningServer } from '../serve';
 import { readToken } from '../token';
 import { createGatewayApp, type GatewayApp } from './app';
 import { loadGatewayConfigFile } from './config';
@@ -16,12 +16,8 @@ export interface GatewayOptions {
   write?: (line: string) => void;
 }
 
-export interface RunningGateway {
-  url: string;
-  server: http.Server;
+export interface RunningGateway extends RunningServer {
   gateway: GatewayApp;
-  logger: Logger;
-  stop(): Promise<void>;
 }
 
 /** Reads the environment and the config file, connects the parts and listens. */
@@ -36,12 +32,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The token is needed only to wake Ollama through the receiver.
   const { token, errors } = readToken(env, config.wake === undefined);
   if (config.wake && errors.length > 0) throw new ConfigError(options.configPath, errors.map((e) => `wake: ${e}`));
-  const level = env.AI_DISPATCHER_LOG_LEVEL;
-  const logger = createJsonLogger({
-    level: level === 'debug' || level === 'warn' || level === 'error' ? (level as LogLevel) : 'info',
-    write: options.write,
-    secrets: token ? [token] : [],
-  });
+  const logger = processLogger(env, { write: options.write, token });
   const gateway = createGatewayApp({ config, registry: new Registry(), logger, token, processMetrics: true });
   const server = http.createServer({
     headersTimeout: config.limits.headerTimeoutMs,
