@@ -144,6 +144,32 @@ describe('broken connections', () => {
     expect(await metric(gateway.registry, 'ollama_requests_in_flight')).toBe(0);
   });
 
+  test.each([
+    ['a generation', 'POST', '/api/generate', '{"model":"phi3:mini","prompt":"x"}'],
+    ['a metadata request', 'GET', '/api/tags', undefined],
+  ])('the client goes away before Ollama answers %s: the connection to Ollama is closed, counted as aborted', async (_, method, path, body) => {
+    // An Ollama that takes the request and never answers: only the gateway closing its side ends the connection.
+    const silent = net.createServer();
+    const closed = new Promise<void>((resolve) => silent.on('connection', (socket) => socket.on('close', () => resolve())));
+    const received = new Promise<void>((resolve) => silent.on('connection', (socket) => socket.once('data', () => resolve())));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const waiting = await startGateway({ upstream: { url: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}` } });
+    try {
+      const req = http.request(`${waiting.url}${path}`, { method, headers: body ? { 'Content-Type': 'application/json' } : {} });
+      req.on('error', () => undefined);
+      req.end(body);
+      await received;
+      req.destroy();
+      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(r, 3000, 'still open after 3 s'))]);
+      expect(outcome).toBe('closed');
+      const model = body ? 'phi3:mini' : '';
+      await eventually(() => metric(waiting.registry, 'ollama_requests_total', { model, endpoint: path, outcome: 'aborted' }), (v) => v === 1);
+    } finally {
+      await waiting.close();
+      silent.close();
+    }
+  });
+
   test('Ollama dies mid-stream: the client gets an error line as Ollama would send, counted as upstream_error', async () => {
     await postJson(standIn.url, '/_standin/options', { breakAfterTokens: 3 });
     const client = new Ollama({ host: gateway.url });

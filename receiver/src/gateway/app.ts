@@ -39,6 +39,15 @@ export interface GatewayApp {
 
 class HoldTimeout extends Error {}
 
+/** What a request must cancel when its client goes away before the answer is complete. */
+interface Pending {
+  gone: boolean;
+  /** The request to Ollama, once sent. */
+  upstream?: http.ClientRequest;
+  /** Held requests (queue, wake): aborted by the client going away or by the hold deadline. */
+  hold?: AbortController;
+}
+
 export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const { config, logger, registry } = deps;
   const queue = new AdmissionQueue(config.admission.maxConcurrent, config.admission.maxQueue);
@@ -96,12 +105,13 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     };
 
     // The client going away aborts whatever this request waits for: its queue place, the wake, Ollama's answer.
-    const clientGone = new AbortController();
+    const pending: Pending = { gone: false };
     res.once('close', () => {
-      if (!res.writableFinished) {
-        clientGone.abort(new Error('client went away'));
-        settle('aborted');
-      }
+      if (res.writableFinished) return;
+      pending.gone = true;
+      pending.upstream?.destroy();
+      pending.hold?.abort(new Error('client went away'));
+      settle('aborted');
     });
 
     if (draining) return refuse(503, 'shutting_down', 'the gateway is shutting down; retry');
@@ -136,32 +146,32 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     }
 
     // Metadata and other requests are never held: straight through, without the deadline's timer and signals.
-    if (!hasJsonBody(endpoint)) return forward(req, res, path, endpoint, model, body, clientGone.signal, clientGone.signal, started, settle);
+    if (!hasJsonBody(endpoint)) return forward(req, res, path, endpoint, model, body, pending, started, settle);
+    if (pending.gone) return settle('aborted');
 
     // One deadline for everything before the answer starts (queue and wake): clients such as n8n give up at 300 s.
-    const hold = new AbortController();
+    const hold = (pending.hold = new AbortController());
     const holdTimer = setTimeout(() => hold.abort(new HoldTimeout()), Math.max(0, started + config.admission.holdTimeoutMs - performance.now()));
-    const holding = AbortSignal.any([clientGone.signal, hold.signal]);
     let release: Release | undefined;
     try {
       if (endpoint.kind === 'generation') {
         const queuedAt = performance.now();
         try {
-          release = await queue.acquire(holding);
+          release = await queue.acquire(hold.signal);
         } catch (err) {
           if (err instanceof QueueFullError) {
             warn('queue_full', 'queue full: request refused', { path, max_queue: config.admission.maxQueue });
             sendGatewayError(res, path, 503, `the gateway's queue is full (${config.admission.maxQueue} requests waiting for Ollama); retry later`, retryAfter);
             return settle('rejected_queue_full');
           }
-          if (clientGone.signal.aborted) return settle('aborted');
+          if (pending.gone) return settle('aborted');
           metrics.queueWait.observe((performance.now() - queuedAt) / 1000);
           sendGatewayError(res, path, 503, `no slot for this request within ${config.admission.holdTimeoutMs / 1000} s (${config.admission.maxConcurrent} requests at once); retry later`, retryAfter);
           return settle('queue_timeout');
         }
         metrics.queueWait.observe((performance.now() - queuedAt) / 1000);
       }
-      await forward(req, res, path, endpoint, model, body, clientGone.signal, holding, started, settle);
+      await forward(req, res, path, endpoint, model, body, pending, started, settle);
     } finally {
       clearTimeout(holdTimer);
       release?.();
@@ -170,17 +180,19 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   async function forward(
     req: http.IncomingMessage, res: http.ServerResponse, path: string, endpoint: Endpoint, model: string, body: Buffer | http.IncomingMessage,
-    clientGone: AbortSignal, holding: AbortSignal, started: number, settle: (outcome: Outcome, tail?: AnswerTail) => void,
+    pending: Pending, started: number, settle: (outcome: Outcome, tail?: AnswerTail) => void,
   ): Promise<void> {
     let retried = false;
     let woken = false;
-    let sent: Awaited<ReturnType<Upstream['send']>>;
+    let response: http.IncomingMessage;
     for (;;) {
       try {
-        sent = await upstream.send({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, signal: clientGone });
+        const sent = upstream.send({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body });
+        pending.upstream = sent.request;
+        response = await sent.response;
         break;
       } catch (err) {
-        if (clientGone.aborted) return settle('aborted');
+        if (pending.gone) return settle('aborted');
         if (!(err instanceof UpstreamError)) throw err;
         metrics.upstreamErrors.inc({ reason: err.reason });
         const resendable = Buffer.isBuffer(body);
@@ -188,9 +200,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
           retried = true;
           continue;
         }
-        if (err.unreachable && resendable && waker && !woken && endpoint.kind !== 'metadata' && endpoint.kind !== 'other') {
-          const outcome = await Promise.race([waker.wake(), aborted(holding)]);
-          if (clientGone.aborted) return settle('aborted');
+        if (err.unreachable && resendable && waker && !woken && pending.hold) {
+          const outcome = await Promise.race([waker.wake(), aborted(pending.hold.signal)]);
+          if (pending.gone) return settle('aborted');
           if (outcome === undefined) {
             sendGatewayError(res, path, 503, `Ollama is starting but was not ready within ${config.admission.holdTimeoutMs / 1000} s; retry`, retryAfter);
             return settle('unavailable');
@@ -215,7 +227,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
         return settle('upstream_error');
       }
     }
-    stream(res, endpoint, model, sent.response, started, settle);
+    stream(res, endpoint, model, response, started, settle);
   }
 
   function stream(res: http.ServerResponse, endpoint: Endpoint, model: string, response: http.IncomingMessage, started: number, settle: (outcome: Outcome, tail?: AnswerTail) => void): void {

@@ -28,7 +28,13 @@ export interface ForwardRequest {
   headers: http.IncomingHttpHeaders;
   /** A buffered body, or the client's request to stream through. */
   body: Buffer | http.IncomingMessage;
-  signal: AbortSignal;
+}
+
+export interface SentRequest {
+  /** Destroy it to abort the exchange (the client went away). */
+  request: http.ClientRequest;
+  /** Ollama's response head; rejects with an UpstreamError. */
+  response: Promise<http.IncomingMessage>;
 }
 
 export function requestHeaders(incoming: http.IncomingHttpHeaders, upstreamHost: string, bodyLength?: number): http.OutgoingHttpHeaders {
@@ -69,47 +75,55 @@ export function classifyError(err: NodeJS.ErrnoException, connected: boolean): U
 export class Upstream {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true } as http.AgentOptions);
   readonly host: string;
+  private readonly hostname: string;
+  private readonly port: string | number;
 
   constructor(readonly url: URL, private readonly connectTimeoutMs: number) {
     this.host = url.host;
+    this.hostname = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = url.port || 80;
   }
 
-  send(r: ForwardRequest): Promise<{ response: http.IncomingMessage; request: http.ClientRequest }> {
-    return new Promise((resolve, reject) => {
-      const buffered = Buffer.isBuffer(r.body);
-      const req = http.request({
-        protocol: 'http:',
-        hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-        port: this.url.port || 80,
-        method: r.method,
-        path: r.path,
-        headers: requestHeaders(r.headers, this.host, buffered ? (r.body as Buffer).length : undefined),
-        agent: this.agent,
-        signal: r.signal,
-      });
+  send(r: ForwardRequest): SentRequest {
+    const buffered = Buffer.isBuffer(r.body);
+    const request = http.request({
+      protocol: 'http:',
+      hostname: this.hostname,
+      port: this.port,
+      method: r.method,
+      path: r.path,
+      headers: requestHeaders(r.headers, this.host, buffered ? (r.body as Buffer).length : undefined),
+      agent: this.agent,
+    });
+    const response = new Promise<http.IncomingMessage>((resolve, reject) => {
       let connected = false;
-      const connectTimer = setTimeout(() => req.destroy(Object.assign(new Error(`no connection within ${this.connectTimeoutMs} ms`), { code: 'ECONNECT_TIMEOUT' })), this.connectTimeoutMs);
-      const onConnected = () => {
-        connected = true;
-        clearTimeout(connectTimer);
-      };
-      req.once('socket', (socket) => {
-        if (!socket.connecting) onConnected();
-        else socket.once('connect', onConnected);
+      let connectTimer: NodeJS.Timeout | undefined;
+      // A kept-alive socket is connected already: the connect deadline costs a timer only on a new connection.
+      request.once('socket', (socket) => {
+        if (!socket.connecting) {
+          connected = true;
+          return;
+        }
+        connectTimer = setTimeout(() => request.destroy(Object.assign(new Error(`no connection within ${this.connectTimeoutMs} ms`), { code: 'ECONNECT_TIMEOUT' })), this.connectTimeoutMs);
+        socket.once('connect', () => {
+          connected = true;
+          clearTimeout(connectTimer);
+        });
       });
-      req.once('response', (response) => {
+      request.once('response', (res) => {
         clearTimeout(connectTimer);
-        resolve({ response, request: req });
+        resolve(res);
       });
-      req.once('error', (err: NodeJS.ErrnoException) => {
+      request.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(connectTimer);
         const classified = classifyError(err, connected);
-        classified.staleConnection = req.reusedSocket && err.code === 'ECONNRESET';
+        classified.staleConnection = request.reusedSocket && err.code === 'ECONNRESET';
         reject(classified);
       });
-      if (buffered) req.end(r.body as Buffer);
-      else (r.body as http.IncomingMessage).pipe(req);
     });
+    if (buffered) request.end(r.body as Buffer);
+    else (r.body as http.IncomingMessage).pipe(request);
+    return { request, response };
   }
 
   /** GET /api/version answers: Ollama is up. */
