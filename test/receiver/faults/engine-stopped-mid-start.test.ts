@@ -3,9 +3,8 @@
  * the start is reported as not ready (metric, log, /api/v1/targets), the receiver keeps answering, notices
  * the engine's return, and the re-sent notification starts the target exactly once more.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine, waitForStandIn } from '../../../scripts/harness/docker-engine';
+import { DockerEngine, containerRunning, createStandInContainer, startDockerEngine, waitForStandIn } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
-import { freePort } from '../../../scripts/harness/free-port';
 import { eventually } from '../../../scripts/harness/eventually';
 import { alertBody } from '../../../scripts/harness/live-receiver';
 import { ReceiverProcess, receiverConfigYaml, startReceiverProcess } from '../../../scripts/harness/receiver-process';
@@ -17,9 +16,7 @@ let engine: DockerEngine;
 let rx: ReceiverProcess;
 let slow: { id: string; port: number };
 
-async function running(): Promise<boolean> {
-  return (await engine.docker.getContainer(slow.id).inspect()).State.Running;
-}
+const running = () => containerRunning(engine, slow.id);
 
 async function view(): Promise<any> {
   return (await rx.request('GET', '/api/v1/targets/slow')).body;
@@ -27,14 +24,12 @@ async function view(): Promise<any> {
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const port = await freePort();
-  slow = { id: (await createStandInContainer(engine, { name: 'fault-slow', port, readyDelaySeconds: 2.5 })).id, port };
+  slow = await createStandInContainer(engine, { name: 'fault-slow', readyDelaySeconds: 2.5 });
   rx = await startReceiverProcess({
     token: TOKEN,
     config: receiverConfigYaml({
       socketPath: engine.socketPath,
-      targets: `slow: {members: [{container: fault-slow}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 4, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0}`,
+      targets: `slow: {members: [{container: fault-slow}], readiness: {type: http, url: "http://127.0.0.1:${slow.port}/api/tags", timeout_seconds: 4, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0}`,
     }),
   });
 });

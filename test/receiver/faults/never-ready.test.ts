@@ -3,9 +3,8 @@
  * not ready (metric, log, state, wake answer), each later delivery retries the readiness check, and the
  * container is never started a second time.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { DockerEngine, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
-import { freePort } from '../../../scripts/harness/free-port';
 import { eventually } from '../../../scripts/harness/eventually';
 import { LiveReceiver, alertBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
@@ -24,13 +23,11 @@ async function settledView(): Promise<any> {
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const port = await freePort();
   // httpd would start only after an hour.
-  stuck = { id: (await createStandInContainer(engine, { name: 'never-ready', port, readyDelaySeconds: 3600 })).id, port };
+  stuck = await createStandInContainer(engine, { name: 'never-ready', readyDelaySeconds: 3600 });
   live = await startLiveReceiver({
     engine,
-    targets: `stuck: {members: [{container: never-ready}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 1.5, interval_seconds: 0.1, probe_timeout_seconds: 0.5}, min_running_seconds: 0, cooldown_seconds: 0}`,
+    targets: `stuck: {members: [{container: never-ready}], readiness: {type: http, url: "http://127.0.0.1:${stuck.port}/api/tags", timeout_seconds: 1.5, interval_seconds: 0.1, probe_timeout_seconds: 0.5}, min_running_seconds: 0, cooldown_seconds: 0}`,
   });
 });
 

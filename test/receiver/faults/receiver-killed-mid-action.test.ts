@@ -2,9 +2,8 @@
  * The receiver process (the built CLI) is killed with SIGKILL in the middle of an action and started again:
  * it reads the truth from Docker, the re-sent notification does nothing more, nothing is done twice.
  */
-import { DockerEngine, STAND_IN_IMAGE, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { DockerEngine, STAND_IN_IMAGE, containerRunning, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
-import { freePort } from '../../../scripts/harness/free-port';
 import { eventually } from '../../../scripts/harness/eventually';
 import { alertBody } from '../../../scripts/harness/live-receiver';
 import { ReceiverProcess, receiverConfigYaml, startReceiverProcess } from '../../../scripts/harness/receiver-process';
@@ -18,16 +17,12 @@ let rx: ReceiverProcess | undefined;
 let slow: { id: string; port: number };
 let stubborn: string;
 
-async function running(id: string): Promise<boolean> {
-  return (await engine.docker.getContainer(id).inspect()).State.Running;
-}
+const running = (id: string) => containerRunning(engine, id);
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const port = await freePort();
   // Answers /api/tags 3 s after it starts: the receiver's start is still waiting for it when it is killed.
-  slow = { id: (await createStandInContainer(engine, { name: 'kill-slow', port, readyDelaySeconds: 3 })).id, port };
+  slow = await createStandInContainer(engine, { name: 'kill-slow', readyDelaySeconds: 3 });
   // Ignores SIGTERM: `docker stop -t 3` takes 3 s and ends with SIGKILL, so the stop is in flight for 3 s.
   const created = await engine.docker.createContainer({
     name: 'kill-stubborn',
@@ -41,7 +36,7 @@ beforeAll(async () => {
     socketPath: engine.socketPath,
     dockerTimeoutSeconds: 2,
     targets: [
-      `slow: {members: [{container: kill-slow}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 15, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0}`,
+      `slow: {members: [{container: kill-slow}], readiness: {type: http, url: "http://127.0.0.1:${slow.port}/api/tags", timeout_seconds: 15, interval_seconds: 0.1}, min_running_seconds: 0, cooldown_seconds: 0}`,
       'stubborn: {members: [{container: kill-stubborn}], readiness: {type: running}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 3}',
     ].join('\n'),
   });

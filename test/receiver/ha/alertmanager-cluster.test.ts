@@ -13,8 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FAST_TIMINGS, alertmanagerConfig } from '../../../scripts/stack/config';
 import { AlertmanagerServer, PostableAlert, startAlertmanagerCluster } from '../../../scripts/harness/alertmanager';
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
-import { freePort } from '../../../scripts/harness/free-port';
+import { DockerEngine, containerRunning, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
 import { eventually } from '../../../scripts/harness/eventually';
 import { FIXTURE_TOKEN, LiveReceiver, startLiveReceiver } from '../../../scripts/harness/live-receiver';
@@ -28,9 +27,7 @@ let cluster: AlertmanagerServer[] = [];
 let ollama: { id: string; port: number };
 let startedAlertAt: Date;
 
-async function running(): Promise<boolean> {
-  return (await engine.docker.getContainer(ollama.id).inspect()).State.Running;
-}
+const running = () => containerRunning(engine, ollama.id);
 
 async function deliveries(): Promise<number> {
   return (await live.metric('ai_dispatcher_webhook_requests_total', { outcome: 'accepted' })) ?? 0;
@@ -53,12 +50,10 @@ async function postToEveryMember(alert: PostableAlert): Promise<void> {
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ha-am-'));
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const port = await freePort();
-  ollama = { id: (await createStandInContainer(engine, { name: 'ha-ollama', port })).id, port };
+  ollama = await createStandInContainer(engine, { name: 'ha-ollama' });
   live = await startLiveReceiver({
     engine,
-    targets: `ollama: {members: [{container: ha-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
+    targets: `ollama: {members: [{container: ha-ollama}], readiness: {type: http, url: "http://127.0.0.1:${ollama.port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: 0, stop_timeout_seconds: 5}`,
   });
   const tokenFile = path.join(dir, 'token');
   fs.writeFileSync(tokenFile, `${FIXTURE_TOKEN}\n`);

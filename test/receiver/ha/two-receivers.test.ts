@@ -5,9 +5,8 @@
  * time is measured from Docker's StartedAt, which both read, so one receiver cannot stop what the other has
  * just started: a stop/start tug of war is bounded by min_running_seconds, and the start wins at the end.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { DockerEngine, containerRunning, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
-import { freePort } from '../../../scripts/harness/free-port';
 import { eventually } from '../../../scripts/harness/eventually';
 import { LiveReceiver, alertBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
@@ -26,9 +25,7 @@ const startAlert = (fingerprint = `start-${(alerts += 1)}`) =>
 const stopAlert = (fingerprint = `stop-${(alerts += 1)}`) =>
   alertBody('AIServicesIdleTooLong-firing', { action: 'stop', target: 'ollama', fingerprint });
 
-async function running(): Promise<boolean> {
-  return (await engine.docker.getContainer(ollama.id).inspect()).State.Running;
-}
+const running = () => containerRunning(engine, ollama.id);
 
 async function idle(receiver: LiveReceiver): Promise<boolean> {
   const view = await receiver.target('ollama');
@@ -41,10 +38,8 @@ async function sum(metric: string, labels: Record<string, string>): Promise<numb
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const port = await freePort();
-  ollama = { id: (await createStandInContainer(engine, { name: 'ha2-ollama', port })).id, port };
-  const targets = `ollama: {members: [{container: ha2-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: ${MIN_RUNNING_SECONDS}, cooldown_seconds: 1, stop_timeout_seconds: 5}`;
+  ollama = await createStandInContainer(engine, { name: 'ha2-ollama' });
+  const targets = `ollama: {members: [{container: ha2-ollama}], readiness: {type: http, url: "http://127.0.0.1:${ollama.port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: ${MIN_RUNNING_SECONDS}, cooldown_seconds: 1, stop_timeout_seconds: 5}`;
   [a, b] = await Promise.all([startLiveReceiver({ engine, targets }), startLiveReceiver({ engine, targets })]);
 });
 
