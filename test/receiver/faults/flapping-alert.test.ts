@@ -4,9 +4,8 @@
  * bounded by the cooldowns" becomes "at most window / cooldown + 1 transitions in the window", counted in
  * Docker's own events; the receiver's metrics and logs say which requests the guards held back.
  */
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { DockerEngine, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
-import { freePort } from '../../../scripts/harness/free-port';
 import { eventually } from '../../../scripts/harness/eventually';
 import { LiveReceiver, alertBody, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 
@@ -22,12 +21,11 @@ let id: string;
 
 beforeAll(async () => {
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const port = await freePort();
-  id = (await createStandInContainer(engine, { name: 'flap-ollama', port })).id;
+  const ollama = await createStandInContainer(engine, { name: 'flap-ollama' });
+  id = ollama.id;
   live = await startLiveReceiver({
     engine,
-    targets: `ollama: {members: [{container: flap-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: ${COOLDOWN_SECONDS}, stop_timeout_seconds: 5}`,
+    targets: `ollama: {members: [{container: flap-ollama}], readiness: {type: http, url: "http://127.0.0.1:${ollama.port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: ${COOLDOWN_SECONDS}, stop_timeout_seconds: 5}`,
   });
 });
 

@@ -15,9 +15,8 @@ import { FAST_TIMINGS, alertmanagerConfig } from '../../../scripts/stack/config'
 import { writeShortenedRules } from '../../../scripts/stack/short-periods';
 import { StandInState, createStandInServer, type StandInValues } from '../../../scripts/stack/standin-exporter';
 import { AlertmanagerServer, startAlertmanager } from '../../../scripts/harness/alertmanager';
-import { DockerEngine, buildStandInImage, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
+import { DockerEngine, containerRunning, createStandInContainer, startDockerEngine } from '../../../scripts/harness/docker-engine';
 import { containerEvents } from '../../../scripts/harness/docker-events';
-import { freePort } from '../../../scripts/harness/free-port';
 import { eventually } from '../../../scripts/harness/eventually';
 import { FIXTURE_TOKEN, LiveReceiver, startLiveReceiver } from '../../../scripts/harness/live-receiver';
 import { PrometheusServer, startPrometheus } from '../../../scripts/harness/prometheus';
@@ -35,9 +34,7 @@ let id: string;
 
 const set = (patch: Partial<StandInValues>) => state.set(patch);
 
-async function running(): Promise<boolean> {
-  return (await engine.docker.getContainer(id).inspect()).State.Running;
-}
+const running = () => containerRunning(engine, id);
 
 async function firing(): Promise<boolean> {
   const rows = await prom.query('ALERTS{alertname="PendingAIWorkflows", alertstate="firing"}');
@@ -70,12 +67,11 @@ async function readyAndIdle(): Promise<boolean> {
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fault-prom-'));
   engine = await startDockerEngine();
-  await buildStandInImage(engine);
-  const port = await freePort();
-  id = (await createStandInContainer(engine, { name: 'prom-fault-ollama', port })).id;
+  const ollama = await createStandInContainer(engine, { name: 'prom-fault-ollama' });
+  id = ollama.id;
   live = await startLiveReceiver({
     engine,
-    targets: `ollama: {members: [{container: prom-fault-ollama}], readiness: {type: http, url: "http://127.0.0.1:${port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: 0}`,
+    targets: `ollama: {members: [{container: prom-fault-ollama}], readiness: {type: http, url: "http://127.0.0.1:${ollama.port}/api/tags", timeout_seconds: 10, interval_seconds: 0.05}, min_running_seconds: 0, cooldown_seconds: 0}`,
   });
 
   // Nothing pending yet. No Ollama job: without its inputs AIServicesIdleTooLong cannot fire; only PendingAIWorkflows acts here.
