@@ -14,6 +14,8 @@
  * cost of each proxy is visible even where the rate is not limited by it.
  * - ttft: --streams concurrent streamed /api/generate requests of 20 tokens, repeated for --seconds; time from
  *   send to the first body chunk; the gateway's and nginx's added time = their percentile minus direct's.
+ *   Twice: lockstep (the streams start together and so arrive in bursts of --streams) and spread (their starts
+ *   spread over one answer's time: as many in flight, arriving one by one).
  * - chunks: --chunk-streams concurrent long streams for --seconds; NDJSON lines received per second.
  * - tags: GET /api/tags paced at --rate req/s for --seconds (p50/p99 latency), and closed-loop throughput by
  *   wrk (-t1 -c32) for --seconds.
@@ -246,33 +248,40 @@ http {
     if (PHASES.has('ttft')) {
       // 20 tokens per answer: at 50 tokens/s each stream lasts 0.4 s, so the 50 streams start over and over.
       await setStandIn(standInUrl, { tokensPerSecond: TOKEN_RATE, answerTokens: 20 });
-      const requests = new Map<string, number>();
-      const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
       const body = JSON.stringify({ model: 'phi3:mini', prompt: 'time to first token' });
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const t of rotate(targets, round)) {
-          const until = performance.now() + SECONDS * 1000;
-          const warm = performance.now() + 500;
-          const done = cpu.measure(t.name);
-          let n = 0;
-          await Promise.all(Array.from({ length: STREAMS }, async () => {
-            while (performance.now() < until) {
-              const r = await stream(t.url, body);
-              n++;
-              if (performance.now() > warm) samples.get(t.name)!.push(r.firstMs);
-            }
-          }));
-          done();
-          requests.set(t.name, (requests.get(t.name) ?? 0) + n);
+      const answerMs = (20 * 1000) / TOKEN_RATE;
+      // lockstep: the streams start together and, lasting alike, arrive together every answer (a burst of
+      // --streams requests); spread: their starts spread over one answer's time, so the same number of streams
+      // is in flight at every moment but requests arrive one by one.
+      for (const arrival of ['lockstep', 'spread'] as const) {
+        const requests = new Map<string, number>();
+        const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const t of rotate(targets, round)) {
+            const until = performance.now() + SECONDS * 1000;
+            const warm = performance.now() + 500 + (arrival === 'spread' ? answerMs : 0);
+            const done = cpu.measure(t.name);
+            let n = 0;
+            await Promise.all(Array.from({ length: STREAMS }, async (_, i) => {
+              if (arrival === 'spread') await new Promise((r) => setTimeout(r, (i * answerMs) / STREAMS));
+              while (performance.now() < until) {
+                const r = await stream(t.url, body);
+                n++;
+                if (performance.now() > warm) samples.get(t.name)!.push(r.firstMs);
+              }
+            }));
+            done();
+            requests.set(t.name, (requests.get(t.name) ?? 0) + n);
+          }
         }
+        const stats = new Map([...samples].map(([name, s]) => { s.sort((a, b) => a - b); return [name, { p50: percentile(s, 50), p99: percentile(s, 99), n: s.length }]; }));
+        const d = stats.get('direct')!;
+        process.stdout.write(`\ntime to first chunk, ${STREAMS} concurrent streams, ${arrival} arrivals (ms):\n  target    p50     p99     added p50  added p99  samples\n`);
+        for (const [name, s] of stats) {
+          process.stdout.write(`  ${name.padEnd(9)} ${fmt(s.p50).padStart(6)}  ${fmt(s.p99).padStart(6)}  ${name === 'direct' ? '' : `${fmt(s.p50 - d.p50).padStart(9)}  ${fmt(s.p99 - d.p99).padStart(9)}`}  ${name === 'direct' ? ' '.repeat(20) : ''} ${s.n}\n`);
+        }
+        process.stdout.write(cpu.report(requests, 'request'));
       }
-      const stats = new Map([...samples].map(([name, s]) => { s.sort((a, b) => a - b); return [name, { p50: percentile(s, 50), p99: percentile(s, 99), n: s.length }]; }));
-      const d = stats.get('direct')!;
-      process.stdout.write(`\ntime to first chunk, ${STREAMS} concurrent streams (ms):\n  target    p50     p99     added p50  added p99  samples\n`);
-      for (const [name, s] of stats) {
-        process.stdout.write(`  ${name.padEnd(9)} ${fmt(s.p50).padStart(6)}  ${fmt(s.p99).padStart(6)}  ${name === 'direct' ? '' : `${fmt(s.p50 - d.p50).padStart(9)}  ${fmt(s.p99 - d.p99).padStart(9)}`}  ${name === 'direct' ? ' '.repeat(20) : ''} ${s.n}\n`);
-      }
-      process.stdout.write(cpu.report(requests, 'request'));
     }
 
     let streamRss = NaN;

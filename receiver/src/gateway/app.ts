@@ -240,7 +240,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     const tail = new AnswerTail();
     const scan = generation && status < 300;
     res.writeHead(status, responseHeaders(response.headers));
-    if (streamed) res.flushHeaders();
+    // The client sees the head at once even while Ollama loads the model; when the first chunk came with
+    // Ollama's head (the usual case), the head leaves with it in one write.
+    if (streamed && response.readableLength === 0) res.flushHeaders();
     let first = true;
     let lastByte = 0x0a;
     response.on('data', (chunk: Buffer) => {
