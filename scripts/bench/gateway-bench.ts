@@ -415,6 +415,10 @@ async function soak(gatewayUrl: string, standInUrl: string, pid: number): Promis
   const slope = linearSlope(samples) * 3600;
   process.stdout.write(`\nsoak: ${SOAK_SECONDS} s of mixed traffic (40 clients: streams, tags, aborted streams, 404s), ${requests} requests, ${failures} failed\n`);
   process.stdout.write(`  gateway RSS after warm-up: first ${fmt(rss[0], 1)} MB, last ${fmt(rss.at(-1)!, 1)} MB, max ${fmt(Math.max(...rss), 1)} MB, slope ${fmt(slope, 1)} MB/h over ${samples.length} samples\n`);
+  // The slope of a few minutes is noisy (a collection moves RSS by MBs): the thirds' medians show a trend too.
+  const third = Math.max(1, Math.floor(rss.length / 3));
+  process.stdout.write(`  median of the first / middle / last third: ${[rss.slice(0, third), rss.slice(third, rss.length - third), rss.slice(-third)].map((p) => fmt(median(p), 1)).join(' / ')} MB\n`);
+  process.stdout.write(`  samples (MB, every 10 s): ${rss.map((r) => r.toFixed(1)).join(' ')}\n`);
 }
 
 function abortedStream(url: string, body: string): Promise<void> {
