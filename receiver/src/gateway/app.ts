@@ -5,7 +5,8 @@ import { AdmissionQueue, QueueFullError, type Release } from './admission-queue'
 import type { GatewayConfig } from './config';
 import { classifyEndpoint, hasJsonBody, type Endpoint } from './endpoints';
 import { sendGatewayError } from './errors';
-import { Upstream, UpstreamError, responseHeaders } from './forward';
+import { Upstream, UpstreamError } from './forward';
+import type { UpstreamAnswer } from './upstream-answer';
 import { AnswerTail } from './generation-stats';
 import { createGatewayMetrics, type GatewayMetrics, type Outcome, type RejectReason } from './metrics';
 import { ModelLabels, NO_MODEL } from './model-label';
@@ -42,8 +43,8 @@ class HoldTimeout extends Error {}
 /** What a request must cancel when its client goes away before the answer is complete. */
 interface Pending {
   gone: boolean;
-  /** The request to Ollama, once sent. */
-  upstream?: http.ClientRequest;
+  /** Aborts the request to Ollama, once sent. */
+  abortUpstream?: () => void;
   /** Held requests (queue, wake): aborted by the client going away or by the hold deadline. */
   hold?: AbortController;
 }
@@ -109,7 +110,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     res.once('close', () => {
       if (res.writableFinished) return;
       pending.gone = true;
-      pending.upstream?.destroy();
+      pending.abortUpstream?.();
       pending.hold?.abort(new Error('client went away'));
       settle('aborted');
     });
@@ -184,11 +185,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   ): Promise<void> {
     let retried = false;
     let woken = false;
-    let response: http.IncomingMessage;
+    let response: UpstreamAnswer;
     for (;;) {
       try {
         const sent = upstream.send({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body });
-        pending.upstream = sent.request;
+        pending.abortUpstream = sent.abort;
         response = await sent.response;
         break;
       } catch (err) {
@@ -230,49 +231,48 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     stream(res, endpoint, model, response, started, settle);
   }
 
-  function stream(res: http.ServerResponse, endpoint: Endpoint, model: string, response: http.IncomingMessage, started: number, settle: (outcome: Outcome, tail?: AnswerTail) => void): void {
-    const status = response.statusCode ?? 502;
-    const type = String(response.headers['content-type'] ?? '');
+  function stream(res: http.ServerResponse, endpoint: Endpoint, model: string, response: UpstreamAnswer, started: number, settle: (outcome: Outcome, tail?: AnswerTail) => void): void {
+    const status = response.status;
+    const type = response.contentType;
     const ndjson = type.includes('ndjson');
     const streamed = ndjson || type.includes('event-stream');
     const generation = endpoint.kind === 'generation';
     // Every answer gets a tail (settle observes durations of answered requests); only generations are scanned.
     const tail = new AnswerTail();
     const scan = generation && status < 300;
-    res.writeHead(status, responseHeaders(response.headers));
+    res.writeHead(status, response.headers);
     // The client sees the head at once even while Ollama loads the model; when the first chunk came with
     // Ollama's head (the usual case), the head leaves with it in one write.
-    if (streamed && response.readableLength === 0) res.flushHeaders();
+    if (streamed && !response.hasBufferedBody) res.flushHeaders();
     let first = true;
     let lastByte = 0x0a;
-    response.on('data', (chunk: Buffer) => {
-      if (first) {
-        first = false;
-        if (streamed && generation && status < 300) metrics.timeToFirstToken.observe({ model }, (performance.now() - started) / 1000);
-      }
-      if (scan) tail.push(chunk);
-      lastByte = chunk[chunk.length - 1];
-      if (!res.write(chunk)) {
-        response.pause();
+    response.attach({
+      data(chunk) {
+        if (first) {
+          first = false;
+          if (streamed && generation && status < 300) metrics.timeToFirstToken.observe({ model }, (performance.now() - started) / 1000);
+        }
+        if (scan) tail.push(chunk);
+        lastByte = chunk[chunk.length - 1];
+        if (res.write(chunk)) return true;
         res.once('drain', () => response.resume());
-      }
+        return false;
+      },
+      end() {
+        res.end();
+        settle(status < 400 ? 'success' : status < 500 ? 'client_error' : 'upstream_error', tail);
+      },
+      broken() {
+        if (res.destroyed || res.writableEnded) return;
+        metrics.upstreamErrors.inc({ reason: 'broken_stream' });
+        warn('broken_stream', 'ollama broke off an answer', { endpoint: endpoint.label, status });
+        settle('upstream_error');
+        if (ndjson) {
+          // As Ollama itself reports an error in mid-stream: one more NDJSON line with "error" (clients throw it).
+          res.end(`${lastByte === 0x0a ? '' : '\n'}${JSON.stringify({ error: 'Ollama closed the connection before the answer was complete' })}\n`);
+        } else res.destroy();
+      },
     });
-    response.once('end', () => {
-      res.end();
-      settle(status < 400 ? 'success' : status < 500 ? 'client_error' : 'upstream_error', tail);
-    });
-    response.once('close', () => {
-      if (response.complete) return;
-      if (res.destroyed || res.writableEnded) return;
-      metrics.upstreamErrors.inc({ reason: 'broken_stream' });
-      warn('broken_stream', 'ollama broke off an answer', { endpoint: endpoint.label, status });
-      settle('upstream_error');
-      if (ndjson) {
-        // As Ollama itself reports an error in mid-stream: one more NDJSON line with "error" (clients throw it).
-        res.end(`${lastByte === 0x0a ? '' : '\n'}${JSON.stringify({ error: 'Ollama closed the connection before the answer was complete' })}\n`);
-      } else res.destroy();
-    });
-    response.on('error', () => undefined);
   }
 
   const handle: http.RequestListener = (req, res) => {

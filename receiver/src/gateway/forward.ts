@@ -1,5 +1,7 @@
-import http from 'node:http';
+import type http from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 import type { UpstreamErrorReason } from './metrics';
+import { UpstreamAnswer } from './upstream-answer';
 
 /**
  * One request to Ollama: the client's method, path and headers, with Ollama's own Host (Ollama on a
@@ -31,10 +33,10 @@ export interface ForwardRequest {
 }
 
 export interface SentRequest {
-  /** Destroy it to abort the exchange (the client went away). */
-  request: http.ClientRequest;
-  /** Ollama's response head; rejects with an UpstreamError. */
-  response: Promise<http.IncomingMessage>;
+  /** Ends the exchange (the client went away): before the head the response rejects, after it the answer breaks. */
+  abort(): void;
+  /** Ollama's answer once its head arrived; rejects with an UpstreamError. */
+  response: Promise<UpstreamAnswer>;
 }
 
 export function requestHeaders(incoming: http.IncomingHttpHeaders, upstreamHost: string, bodyLength?: number): http.OutgoingHttpHeaders {
@@ -46,11 +48,9 @@ export function requestHeaders(incoming: http.IncomingHttpHeaders, upstreamHost:
     out[name] = value;
   }
   out.host = upstreamHost;
-  if (bodyLength !== undefined) {
-    out['content-length'] = String(bodyLength);
-    // The body is here already (the gateway answered the client's 100-continue): Ollama need not be asked.
-    delete out.expect;
-  }
+  if (bodyLength !== undefined) out['content-length'] = String(bodyLength);
+  // The gateway answered the client's 100-continue (Node does, before the body is read): Ollama need not be asked.
+  delete out.expect;
   return out;
 }
 
@@ -62,68 +62,88 @@ export function responseHeaders(incoming: http.IncomingHttpHeaders): http.Outgoi
   return out;
 }
 
-export function classifyError(err: NodeJS.ErrnoException, connected: boolean): UpstreamError {
+/** Codes of an error before any connection: Ollama is not there (a wake can help). */
+const CONNECT_ERRORS: Record<string, UpstreamErrorReason> = {
+  ECONNREFUSED: 'connect_refused',
+  ENOTFOUND: 'dns',
+  EAI_AGAIN: 'dns',
+  UND_ERR_CONNECT_TIMEOUT: 'connect_timeout',
+  ETIMEDOUT: 'connect_timeout',
+  EHOSTUNREACH: 'connect_timeout',
+  ENETUNREACH: 'connect_timeout',
+};
+const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/** An error of undici (or of the socket under it) as the gateway counts it. */
+export function classifyUndiciError(err: Error & { code?: string; socket?: { bytesRead?: number } }, answered: boolean): UpstreamError {
   const code = err.code;
-  let reason: UpstreamErrorReason = 'other';
-  if (!connected && code === 'ECONNREFUSED') reason = 'connect_refused';
-  else if (!connected && (code === 'ENOTFOUND' || code === 'EAI_AGAIN')) reason = 'dns';
-  else if (!connected && (code === 'ETIMEDOUT' || code === 'ECONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')) reason = 'connect_timeout';
-  else if (code === 'ECONNRESET' || code === 'EPIPE') reason = 'reset';
-  return new UpstreamError(reason, code, `${code ?? 'error'}: ${err.message}`);
+  const reason: UpstreamErrorReason = (!answered && code !== undefined && CONNECT_ERRORS[code]) || (code !== undefined && RESET_ERRORS.has(code) ? 'reset' : 'other');
+  const classified = new UpstreamError(reason, code, `${code ?? 'error'}: ${err.message}`);
+  // Ollama closed a kept-alive connection as the request went out: not a byte came back, sending again is safe.
+  classified.staleConnection = !answered && reason === 'reset' && (err.socket?.bytesRead ?? 0) === 0;
+  return classified;
 }
 
+/**
+ * The connections to Ollama: a pool of kept-alive connections (undici, the client behind Node's fetch, at
+ * about two thirds of node:http's CPU per request). No timeouts once connected: a model load or a long
+ * answer takes minutes, and the client decides how long it waits.
+ */
 export class Upstream {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true } as http.AgentOptions);
+  private readonly pool: Pool;
   readonly host: string;
-  private readonly hostname: string;
-  private readonly port: string | number;
 
-  constructor(readonly url: URL, private readonly connectTimeoutMs: number) {
+  constructor(readonly url: URL, connectTimeoutMs: number) {
     this.host = url.host;
-    this.hostname = url.hostname.replace(/^\[|\]$/g, '');
-    this.port = url.port || 80;
+    this.pool = new Pool(url.origin, {
+      connections: null,
+      pipelining: 1,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 4_000,
+      connect: { timeout: connectTimeoutMs },
+    });
   }
 
   send(r: ForwardRequest): SentRequest {
     const buffered = Buffer.isBuffer(r.body);
-    const request = http.request({
-      protocol: 'http:',
-      hostname: this.hostname,
-      port: this.port,
-      method: r.method,
-      path: r.path,
-      headers: requestHeaders(r.headers, this.host, buffered ? (r.body as Buffer).length : undefined),
-      agent: this.agent,
+    let abortExchange: ((err?: Error) => void) | undefined;
+    let abortRequested = false;
+    let answer: UpstreamAnswer | undefined;
+    const response = new Promise<UpstreamAnswer>((resolve, reject) => {
+      const handler: Dispatcher.DispatchHandlers = {
+        onConnect: (abort) => {
+          abortExchange = abort;
+          if (abortRequested) abort(new Error('client went away'));
+        },
+        onHeaders: (status, raw, resume) => {
+          if (status < 200) return true;
+          answer = new UpstreamAnswer(status, responseHeaders(parseRawHeaders(raw)), resume);
+          resolve(answer);
+          return true;
+        },
+        onData: (chunk) => answer!.pushData(chunk),
+        onComplete: () => answer!.pushEnd(),
+        onError: (err) => {
+          const classified = classifyUndiciError(err as Error & { code?: string }, answer !== undefined);
+          if (answer) answer.pushEnd(classified);
+          else reject(classified);
+        },
+      };
+      this.pool.dispatch({
+        method: r.method as Dispatcher.HttpMethod,
+        path: r.path,
+        headers: requestHeaders(r.headers, this.host, buffered ? (r.body as Buffer).length : undefined) as Record<string, string | string[]>,
+        body: buffered && (r.body as Buffer).length === 0 && (r.method === 'GET' || r.method === 'HEAD') ? null : r.body,
+      }, handler);
     });
-    const response = new Promise<http.IncomingMessage>((resolve, reject) => {
-      let connected = false;
-      let connectTimer: NodeJS.Timeout | undefined;
-      // A kept-alive socket is connected already: the connect deadline costs a timer only on a new connection.
-      request.once('socket', (socket) => {
-        if (!socket.connecting) {
-          connected = true;
-          return;
-        }
-        connectTimer = setTimeout(() => request.destroy(Object.assign(new Error(`no connection within ${this.connectTimeoutMs} ms`), { code: 'ECONNECT_TIMEOUT' })), this.connectTimeoutMs);
-        socket.once('connect', () => {
-          connected = true;
-          clearTimeout(connectTimer);
-        });
-      });
-      request.once('response', (res) => {
-        clearTimeout(connectTimer);
-        resolve(res);
-      });
-      request.once('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(connectTimer);
-        const classified = classifyError(err, connected);
-        classified.staleConnection = request.reusedSocket && err.code === 'ECONNRESET';
-        reject(classified);
-      });
-    });
-    if (buffered) request.end(r.body as Buffer);
-    else (r.body as http.IncomingMessage).pipe(request);
-    return { request, response };
+    return {
+      response,
+      abort: () => {
+        abortRequested = true;
+        abortExchange?.(new Error('client went away'));
+      },
+    };
   }
 
   /** GET /api/version answers: Ollama is up. */
@@ -134,6 +154,20 @@ export class Upstream {
   }
 
   close(): void {
-    this.agent.destroy();
+    void this.pool.destroy();
   }
+}
+
+/** undici's raw head ([name, value, ...] as Buffers) as Node's header object: lower-case names, set-cookie a list. */
+function parseRawHeaders(raw: Buffer[]): http.IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1').toLowerCase();
+    const value = raw[i + 1].toString('latin1');
+    const had = out[name];
+    if (had === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(had)) had.push(value);
+    else out[name] = `${had}, ${value}`;
+  }
+  return out as http.IncomingHttpHeaders;
 }
