@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Ollama } from 'ollama';
 import { freePort } from '../../scripts/harness/free-port';
-import { eventually, metric, postJson, request, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
+import { readUntil, metric, postJson, request, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
 
 let standIn: RunningStandIn;
 let gateway: RunningGateway;
@@ -138,9 +138,9 @@ describe('broken connections', () => {
         if (++parts === 3) controller.abort();
       }
     })()).rejects.toThrow();
-    await eventually(() => count({ model: 'phi3:mini', endpoint: '/api/generate', outcome: 'aborted' }), (v) => v === 1);
+    await readUntil(() => count({ model: 'phi3:mini', endpoint: '/api/generate', outcome: 'aborted' }), (v) => v === 1);
     // The stand-in stops generating once the gateway closes its side.
-    await eventually(async () => JSON.parse((await request(standIn.url, { method: 'GET', path: '/_standin/state' })).body).running, (v) => v === 0);
+    await readUntil(async () => JSON.parse((await request(standIn.url, { method: 'GET', path: '/_standin/state' })).body).running, (v) => v === 0);
     expect(await metric(gateway.registry, 'ollama_requests_in_flight')).toBe(0);
   });
 
@@ -163,10 +163,49 @@ describe('broken connections', () => {
       const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(r, 3000, 'still open after 3 s'))]);
       expect(outcome).toBe('closed');
       const model = body ? 'phi3:mini' : '';
-      await eventually(() => metric(waiting.registry, 'ollama_requests_total', { model, endpoint: path, outcome: 'aborted' }), (v) => v === 1);
+      await readUntil(() => metric(waiting.registry, 'ollama_requests_total', { model, endpoint: path, outcome: 'aborted' }), (v) => v === 1);
     } finally {
       await waiting.close();
       silent.close();
+    }
+  });
+
+  test('a client that stops reading holds Ollama back: the gateway does not buffer the answer', async () => {
+    // An Ollama that streams 64 MiB as fast as the connection takes it, counting what the gateway accepted.
+    let written = 0;
+    const fast = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      const line = Buffer.from(`${JSON.stringify({ model: 'phi3:mini', response: 'x'.repeat(65_000), done: false })}\n`);
+      const pump = () => {
+        while (written < 64 * 2 ** 20 && !res.destroyed) {
+          written += line.length;
+          if (!res.write(line)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => fast.listen(0, '127.0.0.1', resolve));
+    const proxied = await startGateway({ upstream: { url: `http://127.0.0.1:${(fast.address() as net.AddressInfo).port}` } });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        const req = http.request(`${proxied.url}/api/generate`, { method: 'POST' }, resolve);
+        req.on('error', reject);
+        req.end('{"model":"phi3:mini","prompt":"x"}');
+      });
+      res.pause();
+      await new Promise((r) => setTimeout(r, 1000));
+      // Socket buffers on three connections and a few stream buffers: a few MiB at most, not the 64 MiB answer.
+      expect(written).toBeLessThan(16 * 2 ** 20);
+      let received = 0;
+      res.on('data', (chunk: Buffer) => (received += chunk.length));
+      res.resume();
+      await new Promise((r) => res.once('end', r));
+      expect(received).toBe(written);
+    } finally {
+      await proxied.close();
+      fast.closeAllConnections();
+      fast.close();
     }
   });
 
