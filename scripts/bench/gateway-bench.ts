@@ -20,8 +20,9 @@
  * - tags: GET /api/tags paced at --rate req/s for --seconds (p50/p99 latency), and closed-loop throughput by
  *   wrk (-t1 -c32) for --seconds.
  * - rss: the gateway's VmRSS at rest and the highest sample during the chunks phase (100 streams).
- * - soak: --soak-seconds of mixed load (streams, tags, aborted streams, 404s) through the gateway; RSS sampled
- *   every 10 s after a forced-free warm-up minute; reports first, last, max and the slope per hour.
+ * - soak: --soak-seconds of mixed load (streams, tags, aborted streams, 404s) through a fresh gateway of its own;
+ *   RSS sampled every 10 s after a warm-up minute (first, last, max, thirds' medians, slope per hour), and the live
+ *   heap after each full collection (--trace-gc), the measure a leak grows.
  * Goals (issue 13): added TTFT < 1 ms p50, < 5 ms p99; chunk rate >= 95 % of direct; /api/tags throughput
  * >= 50 % of nginx's; RSS < 100 MB at 100 streams and flat over the soak.
  * --dist DIR: the gateway from another build than dist/ (npx tsc -p tsconfig.build.json --outDir DIR, with
@@ -375,7 +376,18 @@ http {
       if (gatewayB) process.stdout.write(`gateway-b RSS: at rest ${fmt(restRssB, 1)} MB, highest during ${CHUNK_STREAMS} streams ${fmt(streamRssB, 1)} MB\n`);
     }
 
-    if (PHASES.has('soak')) await soak(targets[1].url, standInUrl, gateway.pid!);
+    if (PHASES.has('soak')) {
+      // A gateway of its own, fresh, that prints each collection (--trace-gc): the live heap after every full
+      // collection is what a leak would grow, free of the noise of when the collector last ran.
+      const soakPort = await pickPort(0);
+      const soakConfig = path.join(dir, 'gateway-soak.yml');
+      fs.writeFileSync(soakConfig, fs.readFileSync(gatewayConfig, 'utf8').replace(`127.0.0.1:${gatewayPort}`, `127.0.0.1:${soakPort}`));
+      const soakGateway = spawnLogged(dir, 'gateway-soak', process.execPath, [...RECEIVER_NODE_FLAGS, '--trace-gc', path.join(path.resolve(args.dist ?? path.join(ROOT, 'dist')), 'receiver/src/cli.js'), 'gateway', '--config', soakConfig]);
+      children.push(soakGateway);
+      const soakUrl = `http://127.0.0.1:${soakPort}`;
+      await waitForHttp(`${soakUrl}/api/version`, { timeoutMs: 20_000 });
+      await soak(soakUrl, standInUrl, soakGateway.pid!, path.join(dir, 'gateway-soak.log'));
+    }
   } finally {
     for (const c of children) c.kill('SIGTERM');
     agent.destroy();
@@ -383,7 +395,7 @@ http {
 }
 
 /** Mixed traffic through the gateway; RSS sampled every 10 s after the first minute (or a sixth of the soak). */
-async function soak(gatewayUrl: string, standInUrl: string, pid: number): Promise<void> {
+async function soak(gatewayUrl: string, standInUrl: string, pid: number, gcLog: string): Promise<void> {
   await setStandIn(standInUrl, { tokensPerSecond: TOKEN_RATE, answerTokens: 40 });
   const end = performance.now() + SOAK_SECONDS * 1000;
   const warmUp = performance.now() + Math.min(60, SOAK_SECONDS / 6) * 1000;
@@ -419,6 +431,13 @@ async function soak(gatewayUrl: string, standInUrl: string, pid: number): Promis
   const third = Math.max(1, Math.floor(rss.length / 3));
   process.stdout.write(`  median of the first / middle / last third: ${[rss.slice(0, third), rss.slice(third, rss.length - third), rss.slice(-third)].map((p) => fmt(median(p), 1)).join(' / ')} MB\n`);
   process.stdout.write(`  samples (MB, every 10 s): ${rss.map((r) => r.toFixed(1)).join(' ')}\n`);
+  // --trace-gc: "[pid:0x..]   61234 ms: Mark-Compact 41.2 (55.0) -> 38.9 (54.1) MB, ..." (heap used before -> after).
+  const fullGcs = [...fs.readFileSync(gcLog, 'utf8').matchAll(/\s(\d+) ms: Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \(/g)]
+    .map((m) => [Number(m[1]) / 1000, Number(m[2])] as [number, number]);
+  const afterWarmUp = fullGcs.filter(([t]) => t >= Math.min(60, SOAK_SECONDS / 6));
+  const live = afterWarmUp.map(([, mb]) => mb);
+  const part = Math.max(1, Math.floor(live.length / 3));
+  process.stdout.write(`  live heap after each full collection, ${live.length} after the warm-up: median of the first / last third ${fmt(median(live.slice(0, part)), 1)} / ${fmt(median(live.slice(-part)), 1)} MB, range ${fmt(Math.min(...live), 1)}-${fmt(Math.max(...live), 1)} MB, slope ${fmt(linearSlope(afterWarmUp) * 3600, 2)} MB/h\n`);
 }
 
 function abortedStream(url: string, body: string): Promise<void> {
