@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ensureReceiverBuilt } from '../../scripts/harness/build';
 import { freePort } from '../../scripts/harness/free-port';
 import { CLI } from '../../scripts/harness/receiver-process';
-import { eventually, postJson, request, startStandIn, type RunningStandIn } from './harness';
+import { readUntil, postJson, request, startStandIn, type RunningStandIn } from './harness';
 
 let dir: string;
 let standIn: RunningStandIn;
@@ -53,7 +53,7 @@ test('listens, proxies, serves /metrics with process metrics, and stops on SIGTE
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
     const url = `http://127.0.0.1:${port}`;
-    await eventually(() => request(url, { method: 'GET', path: '/api/version' }).then((r) => r.status, () => 0), (s) => s === 200, 15_000);
+    await readUntil(() => request(url, { method: 'GET', path: '/api/version' }).then((r) => r.status, () => 0), (s) => s === 200, 15_000);
     expect((await postJson(url, '/api/generate', { model: 'phi3:mini', prompt: 'x', stream: false })).status).toBe(200);
     const metrics = (await request(url, { method: 'GET', path: '/metrics' })).body;
     expect(metrics).toMatch(/^ollama_requests_total\{model="phi3:mini",endpoint="\/api\/generate",outcome="success"\} 1$/m);

@@ -73,8 +73,8 @@ export async function metric(registry: Registry, name: string, labels: Record<st
   return undefined;
 }
 
-/** Waits until check() holds (polling every 20 ms), failing with the last value after timeoutMs; a read that throws fails at once. */
-export function eventually<T>(read: () => Promise<T> | T, check: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+/** Reads until check() holds (polling every 20 ms), failing with the last value after timeoutMs; a read that throws fails at once. */
+export function readUntil<T>(read: () => Promise<T> | T, check: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
   return poll(read, check, { timeoutMs, intervalMs: 20, fatal: () => true });
 }
 

@@ -2,7 +2,7 @@
  * The gateway's /metrics after known traffic: the values a user would check against what Ollama reported.
  */
 import { Ollama } from 'ollama';
-import { eventually, metric, postJson, request, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
+import { readUntil, metric, postJson, request, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
 
 let standIn: RunningStandIn;
 let gateway: RunningGateway;
@@ -51,12 +51,12 @@ test('counters, histograms and token totals from known traffic', async () => {
 
 test('poller: up, installed and loaded models, expires_at moving with each request; keep_alive -1 reports a far-future date', async () => {
   const m = (name: string, labels: Record<string, string> = {}) => metric(gateway.registry, name, labels);
-  await eventually(() => m('ollama_up'), (v) => v === 1);
+  await readUntil(() => m('ollama_up'), (v) => v === 1);
   expect(await m('ollama_model_installed_bytes', { model: 'phi3:mini' })).toBe(2_176_178_913);
   expect(await m('ollama_model_loaded_bytes', { model: 'phi3:mini' })).toBeUndefined();
 
   await postJson(gateway.url, '/api/generate', { model: 'phi3:mini', prompt: 'x', stream: false, keep_alive: '10m' });
-  const expires1 = await eventually(() => m('ollama_model_expires_at_timestamp_seconds', { model: 'phi3:mini' }), (v) => v !== undefined);
+  const expires1 = await readUntil(() => m('ollama_model_expires_at_timestamp_seconds', { model: 'phi3:mini' }), (v) => v !== undefined);
   expect(expires1! - Date.now() / 1000).toBeGreaterThan(590);
   expect(await m('ollama_model_loaded_bytes', { model: 'phi3:mini' })).toBe(5_137_025_024);
   expect(await m('ollama_model_loaded_vram_bytes', { model: 'phi3:mini' })).toBe(0);
@@ -64,23 +64,23 @@ test('poller: up, installed and loaded models, expires_at moving with each reque
   // A request that bypasses the gateway still moves expires_at: the idle rule reads that.
   await new Promise((r) => setTimeout(r, 20));
   await postJson(standIn.url, '/api/generate', { model: 'phi3:mini', prompt: 'x', stream: false, keep_alive: '10m' });
-  await eventually(() => m('ollama_model_expires_at_timestamp_seconds', { model: 'phi3:mini' }), (v) => v! > expires1!);
+  await readUntil(() => m('ollama_model_expires_at_timestamp_seconds', { model: 'phi3:mini' }), (v) => v! > expires1!);
 
   await postJson(standIn.url, '/api/generate', { model: 'phi3:mini', prompt: 'x', stream: false, keep_alive: -1 });
-  const forever = await eventually(() => m('ollama_model_expires_at_timestamp_seconds', { model: 'phi3:mini' }), (v) => v! > Date.now() / 1000 + 200 * 365 * 86400);
+  const forever = await readUntil(() => m('ollama_model_expires_at_timestamp_seconds', { model: 'phi3:mini' }), (v) => v! > Date.now() / 1000 + 200 * 365 * 86400);
   expect(new Date(forever! * 1000).getUTCFullYear()).toBeGreaterThan(2300);
 
   // keep_alive 0 unloads: the loaded series vanish.
   await postJson(standIn.url, '/api/generate', { model: 'phi3:mini', prompt: '', keep_alive: 0 });
-  await eventually(() => m('ollama_model_loaded_bytes', { model: 'phi3:mini' }), (v) => v === undefined);
+  await readUntil(() => m('ollama_model_loaded_bytes', { model: 'phi3:mini' }), (v) => v === undefined);
 
   // Installed models changed at runtime: one series per installed model.
   await postJson(standIn.url, '/_standin/models', [{ name: 'gemma2:2b', size: 1_629_518_495 }]);
-  await eventually(() => m('ollama_model_installed_bytes', { model: 'gemma2:2b' }), (v) => v === 1_629_518_495);
+  await readUntil(() => m('ollama_model_installed_bytes', { model: 'gemma2:2b' }), (v) => v === 1_629_518_495);
   expect(await m('ollama_model_installed_bytes', { model: 'phi3:mini' })).toBeUndefined();
 
   await standIn.close();
-  await eventually(() => m('ollama_up'), (v) => v === 0);
+  await readUntil(() => m('ollama_up'), (v) => v === 0);
   expect(await m('ollama_model_installed_bytes', { model: 'gemma2:2b' })).toBe(1_629_518_495);
 });
 

@@ -14,7 +14,7 @@ import { Ollama } from 'ollama';
 import { freePort } from '../../scripts/harness/free-port';
 import { startPrometheus, type PrometheusServer } from '../../scripts/harness/prometheus';
 import { TEST_TOKEN, buildTestReceiver } from '../support/receiver-app';
-import { eventually, metric, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
+import { readUntil, metric, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
 
 const LOAD_MS = 400;
 let dir: string;
@@ -59,7 +59,7 @@ describe('after Ollama comes up', () => {
       ...(receiverUrl && { wake: { receiver_url: receiverUrl, target: 'ollama', timeout_seconds: 10 } }),
     }, { token: TEST_TOKEN });
     gateway.app.start();
-    await eventually(() => metric(gateway!.registry, 'ollama_gateway_polls_total', { result: 'failure' }), (v) => (v ?? 0) > 0);
+    await readUntil(() => metric(gateway!.registry, 'ollama_gateway_polls_total', { result: 'failure' }), (v) => (v ?? 0) > 0);
     ollama = await startStandIn({ timing: { tokensPerSecond: 2000, loadMs: LOAD_MS, answerTokens: 5 } }, port);
   }
 
@@ -67,11 +67,11 @@ describe('after Ollama comes up', () => {
 
   it('loads the recommended model of the configured pair before any request, and the first request does not pay the load', async () => {
     await startDownThenUp([{ complexity: 'high', task_type: 'analysis' }]);
-    const ps = await eventually(loaded, (p) => p.models.length > 0);
+    const ps = await readUntil(loaded, (p) => p.models.length > 0);
     expect(ps.models.map((m) => m.name)).toEqual(['mistral:7b']);
     // keep_alive 30m from the load.
     expect(Date.parse(ps.models[0].expires_at) - Date.now()).toBeGreaterThan(29 * 60_000);
-    expect(await eventually(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'mistral:7b', result: 'loaded' }), (v) => v === 1)).toBe(1);
+    expect(await readUntil(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'mistral:7b', result: 'loaded' }), (v) => v === 1)).toBe(1);
     // No client request has been made: nothing counted as a request.
     expect(await metric(gateway!.registry, 'ollama_requests_total', { model: 'mistral:7b', endpoint: '/api/generate', outcome: 'success' })).toBeUndefined();
 
@@ -89,20 +89,20 @@ describe('after Ollama comes up', () => {
       { complexity: 'low', task_type: 'general' },
       { complexity: 'high', task_type: 'analysis' },
     ]);
-    await eventually(loaded, (p) => p.models.length === 2);
+    await readUntil(loaded, (p) => p.models.length === 2);
     expect((await loaded()).models.map((m) => m.name).sort()).toEqual(['mistral:7b', 'phi3:mini']);
-    await eventually(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'phi3:mini', result: 'loaded' }), (v) => v === 1);
+    await readUntil(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'phi3:mini', result: 'loaded' }), (v) => v === 1);
     expect(await metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'mistral:7b', result: 'loaded' })).toBe(1);
     // Ollama stops and comes up again: a second round.
     await ollama!.close();
-    await eventually(() => metric(gateway!.registry, 'ollama_up'), (v) => v === 0);
+    await readUntil(() => metric(gateway!.registry, 'ollama_up'), (v) => v === 0);
     ollama = await startStandIn({ timing: { tokensPerSecond: 2000, loadMs: 10, answerTokens: 5 } }, port);
-    await eventually(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'mistral:7b', result: 'loaded' }), (v) => v === 2);
+    await readUntil(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'mistral:7b', result: 'loaded' }), (v) => v === 2);
   });
 
   it('counts a recommended model Ollama does not have (404) as failed; a pair without a recommendation is skipped', async () => {
     await startDownThenUp([{ complexity: 'high', task_type: 'general' }, { complexity: 'medium', task_type: 'general' }]);
-    expect(await eventually(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'qwen9:404b', result: 'failed' }), (v) => v === 1)).toBe(1);
+    expect(await readUntil(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'qwen9:404b', result: 'failed' }), (v) => v === 1)).toBe(1);
     expect(await metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: '', result: 'no_recommendation' })).toBe(0);
     expect((await loaded()).models).toEqual([]);
   });
@@ -120,7 +120,7 @@ describe('after Ollama comes up', () => {
       };
       expect(await lastPreload()).toBeNull();
       await startDownThenUp([{ complexity: 'high', task_type: 'analysis' }, { complexity: 'high', task_type: 'general' }], prom.url, receiverUrl);
-      const shown = await eventually(lastPreload, (p) => p !== null);
+      const shown = await readUntil(lastPreload, (p) => p !== null);
       expect(shown).toEqual(expect.objectContaining({ models: [{ model: 'mistral:7b', result: 'loaded' }, { model: 'qwen9:404b', result: 'failed' }], allLoaded: false }));
       expect((await loaded()).models.map((m) => m.name)).toEqual(['mistral:7b']);
       expect(await receiver.metricValue('ai_dispatcher_preloads_total', { target: 'ollama', result: 'loaded' })).toBe(1);
@@ -137,14 +137,14 @@ describe('after Ollama comes up', () => {
 
   it('a receiver that cannot be reached does not stop the preload: the report counts failed', async () => {
     await startDownThenUp([{ complexity: 'high', task_type: 'analysis' }], prom.url, `http://127.0.0.1:${await freePort()}`);
-    expect(await eventually(() => metric(gateway!.registry, 'ollama_gateway_preload_reports_total', { result: 'failed' }), (v) => v === 1)).toBe(1);
+    expect(await readUntil(() => metric(gateway!.registry, 'ollama_gateway_preload_reports_total', { result: 'failed' }), (v) => v === 1)).toBe(1);
     expect(await metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: 'mistral:7b', result: 'loaded' })).toBe(1);
     expect((await loaded()).models.map((m) => m.name)).toEqual(['mistral:7b']);
   });
 
   it('counts an unreachable Prometheus as no recommendation and loads nothing', async () => {
     await startDownThenUp([{ complexity: 'high', task_type: 'analysis' }], `http://127.0.0.1:${await freePort()}`);
-    expect(await eventually(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: '', result: 'no_recommendation' }), (v) => v === 1)).toBe(1);
+    expect(await readUntil(() => metric(gateway!.registry, 'ollama_gateway_preloads_total', { model: '', result: 'no_recommendation' }), (v) => v === 1)).toBe(1);
     expect((await loaded()).models).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * The real queue: no more than max_concurrent requests reach Ollama at once, the rest wait in the
  * gateway (ollama_requests_queued counts exactly them), and beyond max_queue the answer is 503.
  */
-import { eventually, metric, postJson, request, startGateway, startStandIn, type RawAnswer, type RunningGateway, type RunningStandIn } from './harness';
+import { readUntil, metric, postJson, request, startGateway, startStandIn, type RawAnswer, type RunningGateway, type RunningStandIn } from './harness';
 
 let standIn: RunningStandIn;
 let gateway: RunningGateway;
@@ -33,7 +33,7 @@ test('exactly max_concurrent requests reach Ollama at once; the others wait, cou
     }
   })();
   const answers = Promise.all(Array.from({ length: 6 }, (_, i) => ask(`question ${i}`)));
-  expect(await eventually(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 4)).toBe(4);
+  expect(await readUntil(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 4)).toBe(4);
   const done = await answers;
   sampling = false;
   await sampler;
@@ -48,7 +48,7 @@ test('exactly max_concurrent requests reach Ollama at once; the others wait, cou
 test('over max_queue: 503 at once with Retry-After and Ollama\'s error shape; metadata requests are not queued', async () => {
   gateway = await startGateway({ upstream: { url: standIn.url }, admission: { max_concurrent: 1, max_queue: 2, retry_after_seconds: 3 } });
   const held = [ask('a'), ask('b'), ask('c')];
-  await eventually(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 2);
+  await readUntil(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 2);
   const started = Date.now();
   const refused = await ask('d');
   expect(Date.now() - started).toBeLessThan(200);
@@ -64,7 +64,7 @@ test('over max_queue: 503 at once with Retry-After and Ollama\'s error shape; me
 test('a request held longer than hold_timeout_seconds: 503 queue_timeout', async () => {
   gateway = await startGateway({ upstream: { url: standIn.url }, admission: { max_concurrent: 1, max_queue: 5, hold_timeout_seconds: 0.2 } });
   const first = ask('slow');
-  await eventually(() => metric(gateway.registry, 'ollama_requests_in_flight'), (v) => v === 1);
+  await readUntil(() => metric(gateway.registry, 'ollama_requests_in_flight'), (v) => v === 1);
   const timedOut: RawAnswer = await ask('waits');
   expect(timedOut.status).toBe(503);
   expect(JSON.parse(timedOut.body).error).toMatch(/^no slot for this request within 0.2 s/);
@@ -75,13 +75,13 @@ test('a request held longer than hold_timeout_seconds: 503 queue_timeout', async
 test('a client that leaves the queue is no longer counted in it', async () => {
   gateway = await startGateway({ upstream: { url: standIn.url }, admission: { max_concurrent: 1, max_queue: 5 } });
   const first = ask('slow');
-  await eventually(() => metric(gateway.registry, 'ollama_requests_in_flight'), (v) => v === 1);
+  await readUntil(() => metric(gateway.registry, 'ollama_requests_in_flight'), (v) => v === 1);
   const controller = new AbortController();
   const leaving = fetch(`${gateway.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'phi3:mini', prompt: 'x' }), signal: controller.signal }).catch(() => 'left');
-  await eventually(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 1);
+  await readUntil(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 1);
   controller.abort();
   expect(await leaving).toBe('left');
-  await eventually(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 0);
-  await eventually(() => metric(gateway.registry, 'ollama_requests_total', { model: 'phi3:mini', endpoint: '/api/generate', outcome: 'aborted' }), (v) => v === 1);
+  await readUntil(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 0);
+  await readUntil(() => metric(gateway.registry, 'ollama_requests_total', { model: 'phi3:mini', endpoint: '/api/generate', outcome: 'aborted' }), (v) => v === 1);
   expect((await first).status).toBe(200);
 });

@@ -11,7 +11,7 @@ import type { StartOutcome } from '../../receiver/src/docker/controller';
 import { FakeDocker } from '../support/fake-docker';
 import { freePort } from '../../scripts/harness/free-port';
 import { buildTestReceiver, TEST_TOKEN, type TestReceiver } from '../support/receiver-app';
-import { eventually, metric, postJson, request, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
+import { readUntil, metric, postJson, request, startGateway, startStandIn, type RunningGateway, type RunningStandIn } from './harness';
 
 /** Starting "ollama" starts the stand-in on its port, after a delay like a container's start. */
 class StandInDocker extends FakeDocker {
@@ -99,7 +99,7 @@ test('a wake that takes longer than wake.timeout_seconds: 503 with Retry-After a
   expect(await metric(gateway.registry, 'ollama_gateway_wakes_total', { result: 'timeout' })).toBe(1);
   expect(await metric(gateway.registry, 'ollama_requests_total', { model: 'phi3:mini', endpoint: '/api/chat', outcome: 'unavailable' })).toBe(1);
   // The start goes on in the receiver; let it finish so that afterEach stops the stand-in it starts.
-  await eventually(() => docker.standIn, (s) => s !== undefined, 5000);
+  await readUntil(() => docker.standIn, (s) => s !== undefined, 5000);
 });
 
 test('a wake the receiver refuses (wrong token): 503 naming the receiver\'s answer; nothing started', async () => {
