@@ -154,7 +154,8 @@ export class Upstream {
   }
 
   close(): void {
-    void this.pool.destroy();
+    // A second close finds the pool destroyed already: nothing to do.
+    this.pool.destroy().catch(() => undefined);
   }
 }
 
