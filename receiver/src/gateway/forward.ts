@@ -54,14 +54,6 @@ export function requestHeaders(incoming: http.IncomingHttpHeaders, upstreamHost:
   return out;
 }
 
-export function responseHeaders(incoming: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-  }
-  return out;
-}
-
 /** Codes of an error before any connection: Ollama is not there (a wake can help). */
 const CONNECT_ERRORS: Record<string, UpstreamErrorReason> = {
   ECONNREFUSED: 'connect_refused',
@@ -118,7 +110,7 @@ export class Upstream {
         },
         onHeaders: (status, raw, resume) => {
           if (status < 200) return true;
-          answer = new UpstreamAnswer(status, responseHeaders(parseRawHeaders(raw)), resume);
+          answer = new UpstreamAnswer(status, answerHeaders(raw), resume);
           resolve(answer);
           return true;
         },
@@ -134,7 +126,7 @@ export class Upstream {
         method: r.method as Dispatcher.HttpMethod,
         path: r.path,
         headers: requestHeaders(r.headers, this.host, buffered ? (r.body as Buffer).length : undefined) as Record<string, string | string[]>,
-        body: buffered && (r.body as Buffer).length === 0 && (r.method === 'GET' || r.method === 'HEAD') ? null : r.body,
+        body: r.body,
       }, handler);
     });
     return {
@@ -159,16 +151,20 @@ export class Upstream {
   }
 }
 
-/** undici's raw head ([name, value, ...] as Buffers) as Node's header object: lower-case names, set-cookie a list. */
-function parseRawHeaders(raw: Buffer[]): http.IncomingHttpHeaders {
+/**
+ * Ollama's head for the client: undici's raw [name, value, ...] Buffers as Node's header object (lower-case
+ * names, repeated ones joined, set-cookie a list), without hop-by-hop headers.
+ */
+function answerHeaders(raw: Buffer[]): http.OutgoingHttpHeaders {
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1').toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
     const value = raw[i + 1].toString('latin1');
     const had = out[name];
     if (had === undefined) out[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(had)) had.push(value);
     else out[name] = `${had}, ${value}`;
   }
-  return out as http.IncomingHttpHeaders;
+  return out;
 }
