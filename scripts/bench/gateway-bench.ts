@@ -178,23 +178,23 @@ async function main(): Promise<void> {
     const standIn = spawnLogged(dir, 'standin', process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/stack/ollama-standin/main.ts'),
       '--listen', `127.0.0.1:${standInPort}`, '--load-ms', '0', '--num-parallel', '100000', '--max-queue', '100000']);
     children.push(standIn);
-    const gatewayConfig = path.join(dir, 'gateway.yml');
-    // A queue wider than the load: the benchmark measures the proxy, not the admission policy.
-    fs.writeFileSync(gatewayConfig, `listen: 127.0.0.1:${gatewayPort}\nupstream: {url: "${standInUrl}"}\nadmission: {max_concurrent: 1024, max_queue: 10000}\n`);
+    /** A gateway process in front of the stand-in: its config, log and node flags named after it. */
+    const spawnGateway = (name: string, port: number, flags: readonly string[], distDir: string | undefined): ChildProcess => {
+      const config = path.join(dir, `${name}.yml`);
+      // A queue wider than the load: the benchmark measures the proxy, not the admission policy.
+      fs.writeFileSync(config, `listen: 127.0.0.1:${port}\nupstream: {url: "${standInUrl}"}\nadmission: {max_concurrent: 1024, max_queue: 10000}\n`);
+      const child = spawnLogged(dir, name, process.execPath, [...flags, path.join(path.resolve(distDir ?? path.join(ROOT, 'dist')), 'receiver/src/cli.js'), 'gateway', '--config', config]);
+      children.push(child);
+      return child;
+    };
     // The built gateway, as users run it (npm run build when dist/ is missing or stale).
     if (args.dist === undefined) ensureReceiverBuilt();
-    const gateway = spawnLogged(dir, 'gateway', process.execPath, [...RECEIVER_NODE_FLAGS, path.join(path.resolve(args.dist ?? path.join(ROOT, 'dist')), 'receiver/src/cli.js'), 'gateway', '--config', gatewayConfig]);
-    children.push(gateway);
+    const gateway = spawnGateway('gateway', gatewayPort, RECEIVER_NODE_FLAGS, args.dist);
     const withB = args['b-dist'] !== undefined || args['b-flags'] !== undefined;
-    let gatewayB: ChildProcess | undefined;
     const gatewayBPort = await pickPort(0);
-    if (withB) {
-      const configB = path.join(dir, 'gateway-b.yml');
-      fs.writeFileSync(configB, fs.readFileSync(gatewayConfig, 'utf8').replace(`127.0.0.1:${gatewayPort}`, `127.0.0.1:${gatewayBPort}`));
-      const flagsB = args['b-flags'] === undefined ? RECEIVER_NODE_FLAGS : args['b-flags'].split(/\s+/).filter(Boolean);
-      gatewayB = spawnLogged(dir, 'gateway-b', process.execPath, [...flagsB, path.join(path.resolve(args['b-dist'] ?? path.join(ROOT, 'dist')), 'receiver/src/cli.js'), 'gateway', '--config', configB]);
-      children.push(gatewayB);
-    }
+    const gatewayB = withB
+      ? spawnGateway('gateway-b', gatewayBPort, args['b-flags'] === undefined ? RECEIVER_NODE_FLAGS : args['b-flags'].split(/\s+/).filter(Boolean), args['b-dist'])
+      : undefined;
     const nginxConf = path.join(dir, 'nginx.conf');
     fs.writeFileSync(nginxConf, `worker_processes 1;
 daemon off;
@@ -380,10 +380,7 @@ http {
       // A gateway of its own, fresh, that prints each collection (--trace-gc): the live heap after every full
       // collection is what a leak would grow, free of the noise of when the collector last ran.
       const soakPort = await pickPort(0);
-      const soakConfig = path.join(dir, 'gateway-soak.yml');
-      fs.writeFileSync(soakConfig, fs.readFileSync(gatewayConfig, 'utf8').replace(`127.0.0.1:${gatewayPort}`, `127.0.0.1:${soakPort}`));
-      const soakGateway = spawnLogged(dir, 'gateway-soak', process.execPath, [...RECEIVER_NODE_FLAGS, '--trace-gc', path.join(path.resolve(args.dist ?? path.join(ROOT, 'dist')), 'receiver/src/cli.js'), 'gateway', '--config', soakConfig]);
-      children.push(soakGateway);
+      const soakGateway = spawnGateway('gateway-soak', soakPort, [...RECEIVER_NODE_FLAGS, '--trace-gc'], args.dist);
       const soakUrl = `http://127.0.0.1:${soakPort}`;
       await waitForHttp(`${soakUrl}/api/version`, { timeoutMs: 20_000 });
       await soak(soakUrl, standInUrl, soakGateway.pid!, path.join(dir, 'gateway-soak.log'));
