@@ -108,4 +108,18 @@ describe('the admission queue', () => {
     releaseB();
     expect([q.inFlight, q.queued]).toEqual([0, 0]);
   });
+
+  test('tryAcquire takes a free slot at once and none while all are held; a released slot goes to a waiter first', async () => {
+    const q = new AdmissionQueue(1, 1);
+    const never = new AbortController().signal;
+    const first = q.tryAcquire();
+    expect(first).toBeDefined();
+    expect(q.tryAcquire()).toBeUndefined();
+    const waiter = q.acquire(never);
+    first!();
+    expect(q.tryAcquire()).toBeUndefined();
+    (await waiter)();
+    expect([q.inFlight, q.queued]).toEqual([0, 0]);
+    expect(q.tryAcquire()).toBeDefined();
+  });
 });

@@ -30,6 +30,13 @@ export class AdmissionQueue {
     return this.waiting.size;
   }
 
+  /** A slot when one is free (then nobody waits), else undefined: acquire() waits for one. */
+  tryAcquire(): Release | undefined {
+    if (this.holding >= this.maxConcurrent) return undefined;
+    this.holding++;
+    return this.releaser();
+  }
+
   /**
    * A slot: at once when one is free, else after waiting. Throws QueueFullError when maxQueue requests
    * already wait; rejects with the signal's reason when it aborts while waiting.

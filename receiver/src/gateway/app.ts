@@ -45,8 +45,11 @@ interface Pending {
   gone: boolean;
   /** Aborts the request to Ollama, once sent. */
   abortUpstream?: () => void;
-  /** Held requests (queue, wake): aborted by the client going away or by the hold deadline. */
+  /** Generation and management requests may be held (queue, wake) until the hold deadline. */
+  holdable: boolean;
+  /** Made when a request is first held: aborted by the client going away or by the hold deadline. */
   hold?: AbortController;
+  holdTimer?: NodeJS.Timeout;
 }
 
 export function createGatewayApp(deps: GatewayDeps): GatewayApp {
@@ -106,7 +109,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     };
 
     // The client going away aborts whatever this request waits for: its queue place, the wake, Ollama's answer.
-    const pending: Pending = { gone: false };
+    const pending: Pending = { gone: false, holdable: false };
     res.once('close', () => {
       if (res.writableFinished) return;
       pending.gone = true;
@@ -150,15 +153,14 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     if (!hasJsonBody(endpoint)) return forward(req, res, path, endpoint, model, body, pending, started, settle);
     if (pending.gone) return settle('aborted');
 
-    // One deadline for everything before the answer starts (queue and wake): clients such as n8n give up at 300 s.
-    const hold = (pending.hold = new AbortController());
-    const holdTimer = setTimeout(() => hold.abort(new HoldTimeout()), Math.max(0, started + config.admission.holdTimeoutMs - performance.now()));
+    pending.holdable = true;
     let release: Release | undefined;
     try {
       if (endpoint.kind === 'generation') {
         const queuedAt = performance.now();
+        // A free slot is taken at once; only a request that waits gets the hold deadline's timer and signal.
         try {
-          release = await queue.acquire(hold.signal);
+          release = queue.tryAcquire() ?? await queue.acquire(holdSignal(pending, started));
         } catch (err) {
           if (err instanceof QueueFullError) {
             warn('queue_full', 'queue full: request refused', { path, max_queue: config.admission.maxQueue });
@@ -174,9 +176,18 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       }
       await forward(req, res, path, endpoint, model, body, pending, started, settle);
     } finally {
-      clearTimeout(holdTimer);
+      clearTimeout(pending.holdTimer);
       release?.();
     }
+  }
+
+  /** One deadline for everything before the answer starts (queue and wake): clients such as n8n give up at 300 s. */
+  function holdSignal(pending: Pending, started: number): AbortSignal {
+    if (!pending.hold) {
+      const hold = (pending.hold = new AbortController());
+      pending.holdTimer = setTimeout(() => hold.abort(new HoldTimeout()), Math.max(0, started + config.admission.holdTimeoutMs - performance.now()));
+    }
+    return pending.hold.signal;
   }
 
   async function forward(
@@ -201,8 +212,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
           retried = true;
           continue;
         }
-        if (err.unreachable && resendable && waker && !woken && pending.hold) {
-          const outcome = await Promise.race([waker.wake(), aborted(pending.hold.signal)]);
+        if (err.unreachable && resendable && waker && !woken && pending.holdable) {
+          const outcome = await Promise.race([waker.wake(), aborted(holdSignal(pending, started))]);
           if (pending.gone) return settle('aborted');
           if (outcome === undefined) {
             sendGatewayError(res, path, 503, `Ollama is starting but was not ready within ${config.admission.holdTimeoutMs / 1000} s; retry`, retryAfter);
