@@ -109,8 +109,9 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     };
 
     // The client going away aborts whatever this request waits for: its queue place, the wake, Ollama's answer.
+    // A response closes once: a plain listener, not once()'s wrapper.
     const pending: Pending = { gone: false, holdable: false };
-    res.once('close', () => {
+    res.on('close', () => {
       if (res.writableFinished) return;
       pending.gone = true;
       pending.abortUpstream?.();
