@@ -45,7 +45,7 @@ export interface RulesConfig {
 /** Ollama model names as `ollama list` shows them (name[:tag], optionally namespace/ or host/). */
 const MODEL_NAME = '^[A-Za-z0-9][A-Za-z0-9._/-]*(:[A-Za-z0-9._-]+)?$';
 const timeout = { type: 'integer', minimum: 1, maximum: 86400 };
-const modelList = { type: 'array', items: { type: 'string', pattern: MODEL_NAME }, minItems: 1 };
+const modelList = { type: 'array', items: { type: 'string', pattern: MODEL_NAME }, minItems: 1, maxItems: 99 };
 const pairList = {
   oneOf: [
     modelList,

@@ -24,8 +24,13 @@ function modelNames(config: RulesConfig): string[] {
   return Object.keys(config.models);
 }
 
+interface TableRow {
+  value: string;
+  labels: [string, string][];
+}
+
 /** One label set per row, columns aligned so that the table reads as a table. */
-function tableRows(record: string, rows: { value: string; labels: [string, string][] }[]): string[] {
+function tableRows(record: string, rows: TableRow[]): string[] {
   const cells = rows.map((r) => r.labels.map(([k, v]) => `${k}: ${v}`));
   const widths: number[] = [];
   for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length + 1)));
@@ -81,47 +86,58 @@ function thresholdLines(config: RulesConfig): string[] {
   return Object.entries(config.thresholds).map(([name, value]) => `- {record: ai:threshold:${name}, expr: ${q(num(value))}}`);
 }
 
+/** One decimal "digit" per branch in the model map's value: base 100 allows lists of up to 99 models. */
+const RANK_BASE = 100;
+
+/**
+ * The model map: one row per (complexity, task_type, model) named in any branch's list of the pair. The value
+ * holds the model's place in each branch's list, one base-100 digit per branch in BRANCHES order (the first
+ * branch the most significant; 0: not in that list), so that one row serves all four branches.
+ */
+function modelMapRows(config: RulesConfig): TableRow[] {
+  const rows: TableRow[] = [];
+  for (const c of COMPLEXITIES)
+    for (const t of TASK_TYPES) {
+      const lists = BRANCHES.map((b) => config.recommendation[b][c][t].models);
+      for (const m of new Set(lists.flat()))
+        rows.push({
+          value: String(lists.reduce((v, l) => v * RANK_BASE + (l.indexOf(m) + 1), 0)),
+          labels: [['complexity', c], ['task_type', t], ['model', q(m)]],
+        });
+    }
+  return rows;
+}
+
+/** The client timeout per (branch, complexity, task_type). */
+function timeoutRows(config: RulesConfig): TableRow[] {
+  return BRANCHES.flatMap((b) =>
+    COMPLEXITIES.flatMap((c) =>
+      TASK_TYPES.map((t): TableRow => ({
+        value: '1',
+        labels: [['priority', b], ['complexity', c], ['task_type', t], ['timeout_seconds', q(String(config.recommendation[b][c][t].timeoutSeconds))]],
+      })),
+    ),
+  );
+}
+
 function tableLines(config: RulesConfig): string[] {
-  const map: { value: string; labels: [string, string][] }[] = [];
-  for (const b of BRANCHES)
-    for (const c of COMPLEXITIES)
-      for (const t of TASK_TYPES) {
-        const list = config.recommendation[b][c][t];
-        list.models.forEach((m, i) =>
-          map.push({
-            value: String(i + 1),
-            labels: [
-              ['priority', b],
-              ['complexity', c],
-              ['task_type', t],
-              ['model', q(m)],
-              ['timeout_seconds', q(String(list.timeoutSeconds))],
-            ],
-          }),
-        );
-      }
-  const fallback = [
+  const fallback: TableRow[] = [
     {
       value: '1',
-      labels: [
-        ['priority', FALLBACK_PRIORITY],
-        ['model', q(config.fallback.model)],
-        ['timeout_seconds', q(String(config.fallback.timeoutSeconds))],
-      ] as [string, string][],
+      labels: [['priority', FALLBACK_PRIORITY], ['model', q(config.fallback.model)], ['timeout_seconds', q(String(config.fallback.timeoutSeconds))]],
     },
   ];
-  const options = modelNames(config).map((m) => ({
+  const options = modelNames(config).map((m): TableRow => ({
     value: '1',
-    labels: [
-      ['model', q(m)],
-      ['temperature', q(num(config.models[m].temperature))],
-      ['num_predict', q(num(config.models[m].numPredict))],
-    ] as [string, string][],
+    labels: [['model', q(m)], ['temperature', q(num(config.models[m].temperature))], ['num_predict', q(num(config.models[m].numPredict))]],
   }));
   return [
-    '# Preference lists: one rule per (priority, complexity, task_type, model); the value is the place in',
-    '# the list (1 = first choice), the labels are the row, with the client timeout in seconds.',
-    ...tableRows('ai:config:model_map', map),
+    '# Preference lists: one rule per (complexity, task_type, model) named in any branch\'s list of the pair.',
+    '# The value is the model\'s place in each branch\'s list (1 = first choice, 0 = not listed), two digits per',
+    `# branch in the order ${BRANCHES.join(', ')}: 1020102 = 01 02 01 02.`,
+    ...tableRows('ai:config:model_map', modelMapRows(config)),
+    '# The client timeout (seconds) of the answers per branch (priority) and pair.',
+    ...tableRows('ai:config:timeout', timeoutRows(config)),
     '# The answer of every pair whose list has no model that is installed and fits: model is the one used',
     '# when none of the configured models is installed (else the smallest installed one replaces it).',
     ...tableRows('ai:config:fallback', fallback),

@@ -176,12 +176,15 @@ describe('alerts', () => {
 
 describe('configuration tables', () => {
   const group = (name: string) => ours.groups.find((g) => g.name === name)!;
+  const PRIORITIES = ['resource_conservation', 'metrics_unavailable', 'queue_management', 'optimal_performance'];
+  const PAIRS = ['low', 'medium', 'high'].flatMap((c) => ['analysis', 'general'].map((t) => `${c}/${t}`));
   const COLUMNS: Record<string, string[]> = {
-    'ai:config:model_map': ['priority', 'complexity', 'task_type', 'model', 'timeout_seconds'],
+    'ai:config:model_map': ['complexity', 'task_type', 'model'],
+    'ai:config:timeout': ['priority', 'complexity', 'task_type', 'timeout_seconds'],
     'ai:config:fallback': ['priority', 'model', 'timeout_seconds'],
     'ai:config:model_options': ['model', 'temperature', 'num_predict'],
   };
-  /** A table is one rule per row, its value a number (1, or the place in a preference list), its labels the row's columns (in COLUMNS order). */
+  /** A table is one rule per row, its value a number, its labels the row's columns (in COLUMNS order). */
   const rows = (record: string) =>
     group('ai-dispatcher-recommendation')
       .rules.filter((r) => r.record === record)
@@ -190,21 +193,28 @@ describe('configuration tables', () => {
         expect(Object.keys(r.labels ?? {}).sort()).toEqual([...COLUMNS[record]].sort());
         return [...COLUMNS[record].map((c) => String(r.labels![c])), String(r.expr).trim()];
       });
-  const PRIORITIES = ['resource_conservation', 'metrics_unavailable', 'queue_management', 'optimal_performance'];
-  const PAIRS = ['low', 'medium', 'high'].flatMap((c) => ['analysis', 'general'].map((t) => `${c}/${t}`));
+  const pairKeys = PRIORITIES.flatMap((p) => PAIRS.map((pair) => `${p}/${pair}`)).sort();
 
-  it('the model map is, per (priority, complexity, task_type), a preference list numbered 1, 2, ... with one timeout', () => {
-    const lists = new Map<string, string[][]>();
-    for (const r of rows('ai:config:model_map')) {
-      const key = r.slice(0, 3).join('/');
-      lists.set(key, [...(lists.get(key) ?? []), r]);
+  it('the model map holds, per (priority, complexity, task_type), a preference list numbered 1, 2, ...', () => {
+    // Each row's value: the model's place in each priority's list, two decimal digits per priority (0: not listed).
+    const lists = new Map<string, number[]>();
+    for (const [complexity, taskType, model, value] of rows('ai:config:model_map')) {
+      const places = PRIORITIES.map((_, i) => Math.floor(Number(value) / 100 ** (PRIORITIES.length - 1 - i)) % 100);
+      expect([model, places.some((p) => p > 0)]).toEqual([model, true]);
+      PRIORITIES.forEach((p, i) => {
+        if (places[i] === 0) return;
+        const key = `${p}/${complexity}/${taskType}`;
+        lists.set(key, [...(lists.get(key) ?? []), places[i]]);
+      });
     }
-    expect([...lists.keys()].sort()).toEqual(PRIORITIES.flatMap((p) => PAIRS.map((pair) => `${p}/${pair}`)).sort());
-    for (const [key, list] of lists) {
-      expect([key, list.map((r) => Number(r[5])).sort((a, b) => a - b)]).toEqual([key, list.map((_, i) => i + 1)]);
-      expect([key, new Set(list.map((r) => r[3])).size]).toEqual([key, list.length]);
-      expect([key, new Set(list.map((r) => r[4])).size]).toEqual([key, 1]);
-    }
+    expect([...lists.keys()].sort()).toEqual(pairKeys);
+    for (const [key, places] of lists) expect([key, [...places].sort((a, b) => a - b)]).toEqual([key, places.map((_, i) => i + 1)]);
+  });
+
+  it('the timeouts are one row per (priority, complexity, task_type)', () => {
+    const timeouts = rows('ai:config:timeout');
+    expect(timeouts.map((r) => r.slice(0, 3).join('/')).sort()).toEqual(pairKeys);
+    for (const r of timeouts) expect([r[3], r[4]]).toEqual([expect.stringMatching(/^[1-9][0-9]*$/), '1']);
   });
 
   it('the fallback is one row, priority no_fitting_model', () => {
@@ -214,7 +224,7 @@ describe('configuration tables', () => {
   });
 
   it('every model of the map and the fallback has one row of generation options', () => {
-    const models = new Set([...rows('ai:config:model_map').map((r) => r[3]), ...rows('ai:config:fallback').map((r) => r[1])]);
+    const models = new Set([...rows('ai:config:model_map').map((r) => r[2]), ...rows('ai:config:fallback').map((r) => r[1])]);
     const options = rows('ai:config:model_options');
     expect(options.map((r) => r[0]).sort()).toEqual([...models].sort());
     for (const r of options) {

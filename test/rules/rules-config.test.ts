@@ -119,6 +119,15 @@ describe('a bad configuration is refused with every problem and where it is', ()
     );
   });
 
+  it('a list of more than 99 models (the model map holds two digits per place)', () => {
+    const names = Array.from({ length: 100 }, (_, i) => `m${i}:1b`);
+    const text = base
+      .replace('models:\n', `models:\n${names.map((n) => `  ${n}: {temperature: 0.5, num_predict: 100}\n`).join('')}`)
+      .replace('low:    {analysis: [phi3:mini, llama3.2:3b]', `low:    {analysis: [${names.join(', ')}]`);
+    expect(problems(text)).toEqual(['recommendation.resource_conservation.low.analysis: must be a list of model names, or {models: [...], timeout_seconds: N}']);
+    expect(problems(text.replace(`${names[99]}]`, ']').replace(', ]', ']'))).toEqual([]);
+  });
+
   it('not YAML at all', () => {
     expect(problems('models: [unclosed')[0]).toMatch(/^not valid YAML/);
   });

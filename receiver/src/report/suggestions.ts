@@ -69,7 +69,7 @@ export function suggest(f: ReportFigures): Suggestion[] {
     if (mdl.errorRatio !== null && mdl.errorRatio >= ERROR_SHARE) {
       out.push({
         id: `model-errors-${mdl.model}`,
-        text: `Model ${mdl.model} fails often: check that it is installed and fits in memory, or map its pairs to another model (ai:config:model_map).`,
+        text: `Model ${mdl.model} fails often: check that it is installed and fits in memory, or move it down its pairs' lists in rules/config/ai-dispatcher.yml.`,
         evidence: `${count(mdl.errors)} of ${count(mdl.requests)} requests to ${mdl.model} failed (${percent(mdl.errorRatio)}).`,
       });
     }
