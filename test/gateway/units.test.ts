@@ -4,6 +4,8 @@ import { parseGatewayConfig } from '../../receiver/src/gateway/config';
 import { classifyEndpoint } from '../../receiver/src/gateway/endpoints';
 import { AnswerTail } from '../../receiver/src/gateway/generation-stats';
 import { ModelLabels, normaliseModelName } from '../../receiver/src/gateway/model-label';
+import { Pool } from '../../receiver/src/gateway/undici-pool';
+import { Pool as PoolOfTheIndex } from 'undici';
 
 describe('configuration', () => {
   test('an empty file gives the documented defaults', () => {
@@ -122,4 +124,8 @@ describe('the admission queue', () => {
     expect([q.inFlight, q.queued]).toEqual([0, 0]);
     expect(q.tryAcquire()).toBeDefined();
   });
+});
+
+test('the upstream pool, loaded alone, is the class undici exports', () => {
+  expect(Pool).toBe(PoolOfTheIndex);
 });

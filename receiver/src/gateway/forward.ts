@@ -1,6 +1,7 @@
 import type http from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { UpstreamErrorReason } from './metrics';
+import { Pool } from './undici-pool';
 import { UpstreamAnswer } from './upstream-answer';
 
 /**
