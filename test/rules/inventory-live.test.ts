@@ -147,7 +147,7 @@ describe('the recommendation follows the inventory (real Prometheus, gateway and
   }
 
   /**
-   * Waits until Prometheus's inputs show `state` in two successive evaluations of their groups and a
+   * Waits until Prometheus's inputs show `state` in three successive evaluations of their groups and a
    * recommendation was recorded after the second: that recommendation was decided on exactly this state
    * (groups run concurrently and a group's rules are written one by one, so a decision that overlaps the
    * inputs' evaluation may read some inputs of the one before). Returns it.
@@ -173,15 +173,24 @@ describe('the recommendation follows the inventory (real Prometheus, gateway and
       for (const input of ['node_memory', 'node_cpu', 'node_load1', 'ollama_queue', 'model_inventory'])
         if (inputs.find((s) => s.metric.__name__ === 'ai:input_available' && s.metric.input === input)?.value !== 1) throw new Error(`input ${input} is not available`);
     };
+    /** When each input group last evaluated before `time` (now when undefined): the earliest and the latest of them. */
+    const inputsEvaluated = async (time?: number) => {
+      const stamps = (await Promise.all(['ai:ollama_models_loaded_ram_bytes:sum', 'ai:node_memory_MemAvailable_bytes:min'].map((n) => prom.query(`timestamp(${n})`, time)))).flat();
+      return { first: Math.min(...stamps.map((s) => s.value)), last: Math.max(...stamps.map((s) => s.value)) };
+    };
     return prom.waitFor(
       async () => {
+        // The state in the input groups' last three evaluations: a decision recorded after the one before the last
+        // read the state whether or not the last one was already written (the groups' schedules are offset by a
+        // hash of their name and file, so the recommendation may run just before the inputs in every interval).
         check(await prom.query(INPUTS));
-        const stamps = await Promise.all(['ai:ollama_models_loaded_ram_bytes:sum', 'ai:node_memory_MemAvailable_bytes:min'].map((n) => prom.query(`timestamp(${n})`)));
-        const inputsAt = Math.max(...stamps.flat().map((s) => s.value));
-        check(await prom.query(INPUTS, Math.min(...stamps.flat().map((s) => s.value)) - 0.001));
+        const latest = await inputsEvaluated();
+        check(await prom.query(INPUTS, latest.first - 0.001));
+        const before = await inputsEvaluated(latest.first - 0.001);
+        check(await prom.query(INPUTS, before.first - 0.001));
         const now = await answers();
         if (now.rows !== 6) throw new Error(`the client query gave ${now.rows} rows, not 6`);
-        return now.recordedAt > inputsAt ? now.byPair : null;
+        return now.recordedAt > before.last ? now.byPair : null;
       },
       { timeoutMs: 15_000, intervalMs: 50, what: `a decision on state ${JSON.stringify(state)}` },
     );
