@@ -45,9 +45,7 @@ interface Pending {
   gone: boolean;
   /** Aborts the request to Ollama, once sent. */
   abortUpstream?: () => void;
-  /** Generation and management requests may be held (queue, wake) until the hold deadline. */
-  holdable: boolean;
-  /** Made when a request is first held: aborted by the client going away or by the hold deadline. */
+  /** Made when a request (one with a JSON body: generation, management) is first held: aborted by the client going away or by the hold deadline. */
   hold?: AbortController;
   holdTimer?: NodeJS.Timeout;
 }
@@ -110,7 +108,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
     // The client going away aborts whatever this request waits for: its queue place, the wake, Ollama's answer.
     // A response closes once: a plain listener, not once()'s wrapper.
-    const pending: Pending = { gone: false, holdable: false };
+    const pending: Pending = { gone: false };
     res.on('close', () => {
       if (res.writableFinished) return;
       pending.gone = true;
@@ -154,7 +152,6 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     if (!hasJsonBody(endpoint)) return forward(req, res, path, endpoint, model, body, pending, started, settle);
     if (pending.gone) return settle('aborted');
 
-    pending.holdable = true;
     let release: Release | undefined;
     try {
       if (endpoint.kind === 'generation') {
@@ -213,7 +210,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
           retried = true;
           continue;
         }
-        if (err.unreachable && resendable && waker && !woken && pending.holdable) {
+        if (err.unreachable && resendable && waker && !woken && hasJsonBody(endpoint)) {
           const outcome = await Promise.race([waker.wake(), aborted(holdSignal(pending, started))]);
           if (pending.gone) return settle('aborted');
           if (outcome === undefined) {
