@@ -40,7 +40,7 @@ function tableRows(record: string, rows: TableRow[]): string[] {
   });
 }
 
-/** Ollama inventory inputs (group ai-dispatcher-service-inputs). */
+/** Ollama inventory inputs (section "Service inputs"). */
 function inventoryLines(config: RulesConfig): string[] {
   const models = modelNames(config);
   const selector = (metric: string) => `${metric}{job="ollama", model=~${pq(models.map(reLiteral).join('|'))}}`;

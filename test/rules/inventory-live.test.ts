@@ -173,16 +173,15 @@ describe('the recommendation follows the inventory (real Prometheus, gateway and
       for (const input of ['node_memory', 'node_cpu', 'node_load1', 'ollama_queue', 'model_inventory'])
         if (inputs.find((s) => s.metric.__name__ === 'ai:input_available' && s.metric.input === input)?.value !== 1) throw new Error(`input ${input} is not available`);
     };
-    /** When each input group last evaluated before `time` (now when undefined): the earliest and the latest of them. */
+    /** When the inputs were last evaluated before `time` (now when undefined): the earliest and the latest of them. */
     const inputsEvaluated = async (time?: number) => {
       const stamps = (await Promise.all(['ai:ollama_models_loaded_ram_bytes:sum', 'ai:node_memory_MemAvailable_bytes:min'].map((n) => prom.query(`timestamp(${n})`, time)))).flat();
       return { first: Math.min(...stamps.map((s) => s.value)), last: Math.max(...stamps.map((s) => s.value)) };
     };
     return prom.waitFor(
       async () => {
-        // The state in the input groups' last three evaluations: a decision recorded after the one before the last
-        // read the state whether or not the last one was already written (the groups' schedules are offset by a
-        // hash of their name and file, so the recommendation may run just before the inputs in every interval).
+        // The state in the inputs' last three evaluations: a decision recorded after the one before the last read
+        // the state whether or not the last one was already written.
         check(await prom.query(INPUTS));
         const latest = await inputsEvaluated();
         check(await prom.query(INPUTS, latest.first - 0.001));

@@ -21,11 +21,7 @@ function unitTest(priority: string): string {
   return yaml.dump({
     rule_files: ['rules.yml'],
     evaluation_interval: '15s',
-    group_eval_order: [
-      'ai-dispatcher-host-inputs',
-      'ai-dispatcher-service-inputs',
-      'ai-dispatcher-recommendation',
-    ],
+    group_eval_order: ['ai-dispatcher'],
     tests: [
       {
         interval: '15s',
