@@ -4,7 +4,7 @@
  * Pure functions of (configuration, current file text) -> new file text.
  */
 import { replaceBlock } from './blocks';
-import { BRANCHES, COMPLEXITIES, FALLBACK_PRIORITY, TASK_TYPES, type RulesConfig } from './config';
+import { BRANCHES, COMPLEXITIES, FALLBACK_PRIORITY, TASK_TYPES, type Branch, type RulesConfig } from './config';
 
 export const CONFIG_FILE = 'rules/config/ai-dispatcher.yml';
 export const RULES_FILE = 'rules/ai-dispatcher.rules.yml';
@@ -108,14 +108,31 @@ function modelMapRows(config: RulesConfig): TableRow[] {
   return rows;
 }
 
-/** The client timeout per (branch, complexity, task_type). */
-function timeoutRows(config: RulesConfig): TableRow[] {
+/** A branch's place in the order of precedence (1 = checked first): the value of its timeout rows. */
+const branchRank = (b: Branch) => String(BRANCHES.indexOf(b) + 1);
+
+/** The timeout most of the branch's pairs use (the first of them on a tie): its default, one row. */
+function branchTimeout(config: RulesConfig, b: Branch): number {
+  const timeouts = COMPLEXITIES.flatMap((c) => TASK_TYPES.map((t) => config.recommendation[b][c][t].timeoutSeconds));
+  const count = (n: number) => timeouts.filter((x) => x === n).length;
+  return timeouts.reduce((best, n) => (count(n) > count(best) ? n : best));
+}
+
+/** Per branch: its rank (value) and default client timeout. */
+function branchRows(config: RulesConfig): TableRow[] {
+  return BRANCHES.map((b) => ({ value: branchRank(b), labels: [['priority', b], ['timeout_seconds', q(String(branchTimeout(config, b)))]] }));
+}
+
+/** The client timeout of each (branch, complexity, task_type) whose timeout is not its branch's default. */
+function timeoutOverrideRows(config: RulesConfig): TableRow[] {
   return BRANCHES.flatMap((b) =>
     COMPLEXITIES.flatMap((c) =>
-      TASK_TYPES.map((t): TableRow => ({
-        value: '1',
-        labels: [['priority', b], ['complexity', c], ['task_type', t], ['timeout_seconds', q(String(config.recommendation[b][c][t].timeoutSeconds))]],
-      })),
+      TASK_TYPES.filter((t) => config.recommendation[b][c][t].timeoutSeconds !== branchTimeout(config, b)).map(
+        (t): TableRow => ({
+          value: branchRank(b),
+          labels: [['priority', b], ['complexity', c], ['task_type', t], ['timeout_seconds', q(String(config.recommendation[b][c][t].timeoutSeconds))]],
+        }),
+      ),
     ),
   );
 }
@@ -136,8 +153,10 @@ function tableLines(config: RulesConfig): string[] {
     '# The value is the model\'s place in each branch\'s list (1 = first choice, 0 = not listed), two digits per',
     `# branch in the order ${BRANCHES.join(', ')}: 1020102 = 01 02 01 02.`,
     ...tableRows('ai:config:model_map', modelMapRows(config)),
-    '# The client timeout (seconds) of the answers per branch (priority) and pair.',
-    ...tableRows('ai:config:timeout', timeoutRows(config)),
+    '# Per branch (priority): its rank in the order of precedence (the value) and the client timeout (seconds)',
+    '# of its answers; then the pairs whose timeout under a branch is another (value: the branch\'s rank).',
+    ...tableRows('ai:config:branch', branchRows(config)),
+    ...tableRows('ai:config:timeout', timeoutOverrideRows(config)),
     '# The answer of every pair whose list has no model that is installed and fits: model is the one used',
     '# when none of the configured models is installed (else the smallest installed one replaces it).',
     ...tableRows('ai:config:fallback', fallback),

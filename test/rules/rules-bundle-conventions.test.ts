@@ -12,6 +12,7 @@ const { parser } = require('@prometheus-io/lezer-promql') as {
 };
 
 import { RECOMMENDATION_QUERY } from '../../scripts/harness/prometheus';
+import { loadRulesConfig, type Branch, type Complexity, type TaskType } from '../../scripts/rules/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RULES_DIR = path.join(ROOT, 'rules');
@@ -180,6 +181,7 @@ describe('configuration tables', () => {
   const PAIRS = ['low', 'medium', 'high'].flatMap((c) => ['analysis', 'general'].map((t) => `${c}/${t}`));
   const COLUMNS: Record<string, string[]> = {
     'ai:config:model_map': ['complexity', 'task_type', 'model'],
+    'ai:config:branch': ['priority', 'timeout_seconds'],
     'ai:config:timeout': ['priority', 'complexity', 'task_type', 'timeout_seconds'],
     'ai:config:fallback': ['priority', 'model', 'timeout_seconds'],
     'ai:config:model_options': ['model', 'temperature', 'num_predict'],
@@ -211,10 +213,21 @@ describe('configuration tables', () => {
     for (const [key, places] of lists) expect([key, [...places].sort((a, b) => a - b)]).toEqual([key, places.map((_, i) => i + 1)]);
   });
 
-  it('the timeouts are one row per (priority, complexity, task_type)', () => {
-    const timeouts = rows('ai:config:timeout');
-    expect(timeouts.map((r) => r.slice(0, 3).join('/')).sort()).toEqual(pairKeys);
-    for (const r of timeouts) expect([r[3], r[4]]).toEqual([expect.stringMatching(/^[1-9][0-9]*$/), '1']);
+  it('each branch has one row, its value the rank, and each (priority, pair) the timeout of the configuration', () => {
+    const branches = rows('ai:config:branch');
+    expect(branches.map((r) => [r[0], r[2]])).toEqual(PRIORITIES.map((p, i) => [p, String(i + 1)]));
+    const overrides = rows('ai:config:timeout');
+    for (const r of overrides) expect(r[4]).toBe(String(PRIORITIES.indexOf(r[0]) + 1));
+    const keys = overrides.map((r) => r.slice(0, 3).join('/'));
+    expect(new Set(keys).size).toBe(keys.length);
+    const config = loadRulesConfig(path.join(RULES_DIR, 'config', 'ai-dispatcher.yml'));
+    for (const key of pairKeys) {
+      const [priority, complexity, taskType] = key.split('/') as [Branch, Complexity, TaskType];
+      const override = overrides.find((r) => r.slice(0, 3).join('/') === key);
+      const timeout = override ? override[3] : branches.find((r) => r[0] === priority)![1];
+      expect([key, timeout]).toEqual([key, String(config.recommendation[priority][complexity][taskType].timeoutSeconds)]);
+      if (override) expect(override[3]).not.toBe(branches.find((r) => r[0] === priority)![1]);
+    }
   });
 
   it('the fallback is one row, priority no_fitting_model', () => {
