@@ -125,16 +125,15 @@ function branchRows(config: RulesConfig): TableRow[] {
 
 /** The client timeout of each (branch, complexity, task_type) whose timeout is not its branch's default. */
 function timeoutOverrideRows(config: RulesConfig): TableRow[] {
-  return BRANCHES.flatMap((b) =>
-    COMPLEXITIES.flatMap((c) =>
-      TASK_TYPES.filter((t) => config.recommendation[b][c][t].timeoutSeconds !== branchTimeout(config, b)).map(
-        (t): TableRow => ({
-          value: branchRank(b),
-          labels: [['priority', b], ['complexity', c], ['task_type', t], ['timeout_seconds', q(String(config.recommendation[b][c][t].timeoutSeconds))]],
-        }),
-      ),
-    ),
-  );
+  return BRANCHES.flatMap((b) => {
+    const branchDefault = branchTimeout(config, b);
+    return COMPLEXITIES.flatMap((c) => TASK_TYPES.map((t) => ({ c, t, seconds: config.recommendation[b][c][t].timeoutSeconds })))
+      .filter((pair) => pair.seconds !== branchDefault)
+      .map((pair): TableRow => ({
+        value: branchRank(b),
+        labels: [['priority', b], ['complexity', pair.c], ['task_type', pair.t], ['timeout_seconds', q(String(pair.seconds))]],
+      }));
+  });
 }
 
 function tableLines(config: RulesConfig): string[] {

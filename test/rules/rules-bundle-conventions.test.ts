@@ -224,9 +224,9 @@ describe('configuration tables', () => {
     for (const key of pairKeys) {
       const [priority, complexity, taskType] = key.split('/') as [Branch, Complexity, TaskType];
       const override = overrides.find((r) => r.slice(0, 3).join('/') === key);
-      const timeout = override ? override[3] : branches.find((r) => r[0] === priority)![1];
-      expect([key, timeout]).toEqual([key, String(config.recommendation[priority][complexity][taskType].timeoutSeconds)]);
-      if (override) expect(override[3]).not.toBe(branches.find((r) => r[0] === priority)![1]);
+      const branchTimeout = branches.find((r) => r[0] === priority)![1];
+      expect([key, override ? override[3] : branchTimeout]).toEqual([key, String(config.recommendation[priority][complexity][taskType].timeoutSeconds)]);
+      if (override) expect(override[3]).not.toBe(branchTimeout);
     }
   });
 

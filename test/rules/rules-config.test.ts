@@ -61,10 +61,28 @@ describe('a changed configuration', () => {
     const outside = (t: string) => t.replace(/# ---- BEGIN GENERATED (\w+)[\s\S]*?# ---- END GENERATED \1 ----/g, '<$1>');
     expect(outside(after)).toBe(outside(before));
     expect(after).toContain("{record: ai:threshold:node_load1, expr: '6'}");
-    expect(after).not.toMatch(/priority: optimal_performance, complexity: high, +task_type: analysis, model: 'qwen2\.5:7b'/);
+    expect(before).toMatch(/complexity: high, +task_type: analysis, +model: 'qwen2\.5:7b'/);
+    expect(after).not.toMatch(/complexity: high, +task_type: analysis, +model: 'qwen2\.5:7b'/);
     const alerts = renderAlerts(config, read(ALERTS_FILE));
     expect(alerts).toContain("runbook_url: 'https://runbooks.example.org/ai/pendingaiworkflows'");
     expect(alerts.replace(/runbook_url: .*/g, '')).toBe(read(ALERTS_FILE).replace(/runbook_url: .*/g, ''));
+  });
+
+  it('timeouts: one row per branch with the timeout most of its pairs use, and a row for each other pair', () => {
+    const config = defaults();
+    for (const c of ['low', 'medium'] as const) for (const t of ['analysis', 'general'] as const) config.recommendation.optimal_performance[c][t].timeoutSeconds = 60;
+    config.recommendation.queue_management.low.analysis.timeoutSeconds = 45;
+    const rows = renderRules(config, read(RULES_FILE))
+      .split('\n')
+      .filter((l) => /record: ai:config:(branch|timeout),/.test(l))
+      .map((l) => l.replace(/ +/g, ' ').trim());
+    expect(rows).toEqual([
+      "- {record: ai:config:branch, expr: '1', labels: {priority: resource_conservation, timeout_seconds: '15'}}",
+      "- {record: ai:config:branch, expr: '2', labels: {priority: metrics_unavailable, timeout_seconds: '15'}}",
+      "- {record: ai:config:branch, expr: '3', labels: {priority: queue_management, timeout_seconds: '20'}}",
+      "- {record: ai:config:branch, expr: '4', labels: {priority: optimal_performance, timeout_seconds: '60'}}",
+      "- {record: ai:config:timeout, expr: '3', labels: {priority: queue_management, complexity: low, task_type: analysis, timeout_seconds: '45'}}",
+    ]);
   });
 
   it('another threshold (for a rule someone adds) becomes ai:threshold:<name>', () => {
