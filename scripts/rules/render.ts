@@ -111,9 +111,14 @@ function modelMapRows(config: RulesConfig): TableRow[] {
 /** A branch's place in the order of precedence (1 = checked first): the value of its timeout rows. */
 const branchRank = (b: Branch) => String(BRANCHES.indexOf(b) + 1);
 
+/** The client timeout of each (complexity, task_type) under branch `b`. */
+function pairTimeouts(config: RulesConfig, b: Branch): { c: string; t: string; seconds: number }[] {
+  return COMPLEXITIES.flatMap((c) => TASK_TYPES.map((t) => ({ c, t, seconds: config.recommendation[b][c][t].timeoutSeconds })));
+}
+
 /** The timeout most of the branch's pairs use (the first of them on a tie): its default, one row. */
 function branchTimeout(config: RulesConfig, b: Branch): number {
-  const timeouts = COMPLEXITIES.flatMap((c) => TASK_TYPES.map((t) => config.recommendation[b][c][t].timeoutSeconds));
+  const timeouts = pairTimeouts(config, b).map((p) => p.seconds);
   const count = (n: number) => timeouts.filter((x) => x === n).length;
   return timeouts.reduce((best, n) => (count(n) > count(best) ? n : best));
 }
@@ -127,7 +132,7 @@ function branchRows(config: RulesConfig): TableRow[] {
 function timeoutOverrideRows(config: RulesConfig): TableRow[] {
   return BRANCHES.flatMap((b) => {
     const branchDefault = branchTimeout(config, b);
-    return COMPLEXITIES.flatMap((c) => TASK_TYPES.map((t) => ({ c, t, seconds: config.recommendation[b][c][t].timeoutSeconds })))
+    return pairTimeouts(config, b)
       .filter((pair) => pair.seconds !== branchDefault)
       .map((pair): TableRow => ({
         value: branchRank(b),

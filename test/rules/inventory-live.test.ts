@@ -147,10 +147,9 @@ describe('the recommendation follows the inventory (real Prometheus, gateway and
   }
 
   /**
-   * Waits until Prometheus's inputs show `state` in three successive evaluations of their groups and a
-   * recommendation was recorded after the second: that recommendation was decided on exactly this state
-   * (groups run concurrently and a group's rules are written one by one, so a decision that overlaps the
-   * inputs' evaluation may read some inputs of the one before). Returns it.
+   * Waits until Prometheus's inputs show `state` in three successive evaluations and a recommendation was
+   * recorded after the first of them: that recommendation was decided on exactly this state (its evaluation
+   * recorded the inputs it read). Returns it.
    */
   async function decidedOn(state: State): Promise<Record<string, Answer>> {
     const byName = new Map(state.installed.map((m) => [m.name, m]));
