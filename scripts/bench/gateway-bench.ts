@@ -5,7 +5,7 @@
  *
  *   npx tsx scripts/bench/gateway-bench.ts [--rounds 3] [--seconds 5] [--streams 50] [--chunk-streams 100]
  *     [--token-rate 50] [--rate 500] [--soak-seconds 600] [--phases ttft,chunks,tags,rss,soak]
- *     [--dist DIR] [--b-dist DIR] [--b-flags "NODE FLAGS"]
+ *     [--arrivals lockstep,spread] [--node-floor] [--dist DIR] [--b-dist DIR] [--b-flags "NODE FLAGS"]
  *
  * The stand-in generates --token-rate tokens per second per stream, as Ollama does on real hardware (tens to
  * ~100 per stream): a proxy is judged on what it adds to such streams. Run flat out, the stand-in, the client
@@ -28,6 +28,9 @@
  * --dist DIR: the gateway from another build than dist/ (npx tsc -p tsconfig.build.json --outDir DIR, with
  * DIR/node_modules linked to the repository's). --b-dist DIR / --b-flags: a second gateway ("gateway-b") from another build (a tsc outDir with node_modules
  * linked) and/or other node flags ("" = node's defaults), interleaved with the others: an A/B in one run.
+ * --node-floor: one more target, "node-floor" (node-proxy-floor.ts): Node's HTTP server and the gateway's undici pool
+ * with nothing else, the floor of any proxy written for Node, to tell what the gateway adds from what Node costs.
+ * --arrivals: which of the ttft phase's two arrival patterns to run.
  * The wake goal (first answer within 300 ms of the target being ready) is measured by
  * scripts/bench/gateway-wake-bench.ts against a private dockerd.
  */
@@ -58,6 +61,8 @@ const { values: args } = parseArgs({
     'b-dist': { type: 'string' },
     'b-flags': { type: 'string' },
     phases: { type: 'string', default: 'ttft,chunks,tags,rss,soak' },
+    arrivals: { type: 'string', default: 'lockstep,spread' },
+    'node-floor': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -67,9 +72,10 @@ const CHUNK_STREAMS = Number(args['chunk-streams']);
 const RATE = Number(args.rate);
 const SOAK_SECONDS = Number(args['soak-seconds']);
 const PHASES = new Set(String(args.phases).split(','));
+const ARRIVALS = String(args.arrivals).split(',').filter((a): a is 'lockstep' | 'spread' => a === 'lockstep' || a === 'spread');
 const TOKEN_RATE = Number(args['token-rate']);
 
-interface Target { name: 'direct' | 'gateway' | 'nginx' | 'gateway-b'; url: string }
+interface Target { name: 'direct' | 'gateway' | 'nginx' | 'gateway-b' | 'node-floor'; url: string }
 
 /** CPU seconds (user + system) a process and its children listed in /proc have used so far. */
 function cpuSeconds(pid: number): number {
@@ -195,6 +201,12 @@ async function main(): Promise<void> {
     const gatewayB = withB
       ? spawnGateway('gateway-b', gatewayBPort, args['b-flags'] === undefined ? RECEIVER_NODE_FLAGS : args['b-flags'].split(/\s+/).filter(Boolean), args['b-dist'])
       : undefined;
+    const nodeFloorPort = await pickPort(0);
+    const nodeFloor = args['node-floor']
+      ? spawnLogged(dir, 'node-floor', process.execPath, [...RECEIVER_NODE_FLAGS, '--import', 'tsx', path.join(__dirname, 'node-proxy-floor.ts'),
+        '--listen', `127.0.0.1:${nodeFloorPort}`, '--upstream', standInUrl])
+      : undefined;
+    if (nodeFloor) children.push(nodeFloor);
     const nginxConf = path.join(dir, 'nginx.conf');
     fs.writeFileSync(nginxConf, `worker_processes 1;
 daemon off;
@@ -228,9 +240,11 @@ http {
       { name: 'gateway', url: `http://127.0.0.1:${gatewayPort}` },
       { name: 'nginx', url: `http://127.0.0.1:${nginxPort}` },
       ...(withB ? [{ name: 'gateway-b' as const, url: `http://127.0.0.1:${gatewayBPort}` }] : []),
+      ...(nodeFloor ? [{ name: 'node-floor' as const, url: `http://127.0.0.1:${nodeFloorPort}` }] : []),
     ];
     const cpu = new CpuMeter(new Map([['stand-in', standIn.pid!], ['gateway', gateway.pid!], ['nginx', nginx.pid!],
-      ...(gatewayB ? [['gateway-b', gatewayB.pid!] as [string, number]] : [])]));
+      ...(gatewayB ? [['gateway-b', gatewayB.pid!] as [string, number]] : []),
+      ...(nodeFloor ? [['node-floor', nodeFloor.pid!] as [string, number]] : [])]));
     for (const t of targets) await waitForHttp(`${t.url}/api/version`, { timeoutMs: 20_000 });
     await get(`${standInUrl}/api/version`);
     process.stdout.write(`gateway-bench: ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; rounds ${ROUNDS}, ${SECONDS} s per phase, ${TOKEN_RATE} tokens/s per stream; logs in ${dir}\n`);
@@ -254,7 +268,7 @@ http {
       // lockstep: the streams start together and, lasting alike, arrive together every answer (a burst of
       // --streams requests); spread: their starts spread over one answer's time, so the same number of streams
       // is in flight at every moment but requests arrive one by one.
-      for (const arrival of ['lockstep', 'spread'] as const) {
+      for (const arrival of ARRIVALS) {
         const requests = new Map<string, number>();
         const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
         for (let round = 0; round < ROUNDS; round++) {
