@@ -111,28 +111,30 @@ function modelMapRows(config: RulesConfig): TableRow[] {
 /** A branch's place in the order of precedence (1 = checked first): the value of its timeout rows. */
 const branchRank = (b: Branch) => String(BRANCHES.indexOf(b) + 1);
 
+interface PairTimeout { c: string; t: string; seconds: number }
+
 /** The client timeout of each (complexity, task_type) under branch `b`. */
-function pairTimeouts(config: RulesConfig, b: Branch): { c: string; t: string; seconds: number }[] {
+function pairTimeouts(config: RulesConfig, b: Branch): PairTimeout[] {
   return COMPLEXITIES.flatMap((c) => TASK_TYPES.map((t) => ({ c, t, seconds: config.recommendation[b][c][t].timeoutSeconds })));
 }
 
-/** The timeout most of the branch's pairs use (the first of them on a tie): its default, one row. */
-function branchTimeout(config: RulesConfig, b: Branch): number {
-  const timeouts = pairTimeouts(config, b).map((p) => p.seconds);
-  const count = (n: number) => timeouts.filter((x) => x === n).length;
-  return timeouts.reduce((best, n) => (count(n) > count(best) ? n : best));
+/** The timeout most of a branch's pairs use (the first of them on a tie): its default, one row. */
+function branchTimeout(pairs: PairTimeout[]): number {
+  const count = (n: number) => pairs.filter((p) => p.seconds === n).length;
+  return pairs.map((p) => p.seconds).reduce((best, n) => (count(n) > count(best) ? n : best));
 }
 
 /** Per branch: its rank (value) and default client timeout. */
 function branchRows(config: RulesConfig): TableRow[] {
-  return BRANCHES.map((b) => ({ value: branchRank(b), labels: [['priority', b], ['timeout_seconds', q(String(branchTimeout(config, b)))]] }));
+  return BRANCHES.map((b) => ({ value: branchRank(b), labels: [['priority', b], ['timeout_seconds', q(String(branchTimeout(pairTimeouts(config, b))))]] }));
 }
 
 /** The client timeout of each (branch, complexity, task_type) whose timeout is not its branch's default. */
 function timeoutOverrideRows(config: RulesConfig): TableRow[] {
   return BRANCHES.flatMap((b) => {
-    const branchDefault = branchTimeout(config, b);
-    return pairTimeouts(config, b)
+    const pairs = pairTimeouts(config, b);
+    const branchDefault = branchTimeout(pairs);
+    return pairs
       .filter((pair) => pair.seconds !== branchDefault)
       .map((pair): TableRow => ({
         value: branchRank(b),
