@@ -72,7 +72,10 @@ const CHUNK_STREAMS = Number(args['chunk-streams']);
 const RATE = Number(args.rate);
 const SOAK_SECONDS = Number(args['soak-seconds']);
 const PHASES = new Set(String(args.phases).split(','));
-const ARRIVALS = String(args.arrivals).split(',').filter((a): a is 'lockstep' | 'spread' => a === 'lockstep' || a === 'spread');
+const ARRIVALS = String(args.arrivals).split(',').map((a) => {
+  if (a !== 'lockstep' && a !== 'spread') throw new Error(`--arrivals: "${a}" is not lockstep or spread`);
+  return a;
+});
 const TOKEN_RATE = Number(args['token-rate']);
 
 interface Target { name: 'direct' | 'gateway' | 'nginx' | 'gateway-b' | 'node-floor'; url: string }
