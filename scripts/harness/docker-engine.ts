@@ -205,11 +205,15 @@ function logTail(dir: string): string {
   }
 }
 
-/** dockerd normally stops its containerd; after a SIGKILL it may not have. */
+/**
+ * dockerd normally stops its containerd; after a SIGKILL it may not have. The pid file may be stale and its
+ * pid another process's by now: only a containerd running from this engine's dir is killed.
+ */
 function killContainerdLeftover(dir: string): void {
   try {
     const pid = Number(fs.readFileSync(path.join(dir, 'exec', 'containerd', 'containerd.pid'), 'utf8').trim());
-    if (pid > 0) process.kill(pid, 'SIGKILL');
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (pid > 0 && path.basename(argv[0]) === 'containerd' && argv.some((a) => a.startsWith(`${dir}/`))) process.kill(pid, 'SIGKILL');
   } catch {
     // no pid file or no such process: nothing left over
   }

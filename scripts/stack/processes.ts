@@ -7,7 +7,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-export interface PidRecord { name: string; pid: number; command: string; args: string[] }
+/**
+ * startTicks: when the process started (clock ticks since boot, /proc/PID/stat field 22). A pid alone is not
+ * enough: pid_max is often 32768 and threads use pids too, so a busy machine hands a dead process's pid to a
+ * new one within minutes, often to another process of the same program.
+ */
+export interface PidRecord { name: string; pid: number; command: string; args: string[]; startTicks?: number }
 
 export function logFile(dir: string, name: string): string {
   return path.join(dir, 'logs', `${name}.log`);
@@ -21,7 +26,7 @@ export function spawnDetached(dir: string, name: string, command: string, args: 
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   child.unref();
-  const record = { name, pid: child.pid, command, args };
+  const record = { name, pid: child.pid, command, args, startTicks: procStat(child.pid)?.startTicks };
   fs.writeFileSync(path.join(dir, 'pids', `${name}.json`), JSON.stringify(record) + '\n');
   return record;
 }
@@ -33,15 +38,28 @@ export function readPidRecords(dir: string): PidRecord[] {
     .map((f) => JSON.parse(fs.readFileSync(path.join(pids, f), 'utf8')) as PidRecord);
 }
 
-/** True when the pid runs and is still the program we started (not a reused pid). */
+/** True when the pid runs and is still the process we started (not a reused pid). */
 export function isOurs(record: PidRecord): boolean {
   try {
     const argv = fs.readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0');
-    const state = fs.readFileSync(`/proc/${record.pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    if (state === 'Z') return false;
+    const stat = procStat(record.pid);
+    if (!stat || stat.state === 'Z') return false;
+    // Records written before startTicks was kept can only be checked by their program.
+    if (record.startTicks !== undefined && stat.startTicks !== record.startTicks) return false;
     return argv.some((a) => a === record.command || a.endsWith(`/${path.basename(record.command)}`));
   } catch {
     return false;
+  }
+}
+
+function procStat(pid: number): { state: string; startTicks: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name in parentheses may itself contain spaces and parentheses: fields follow the last ") ".
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return { state: fields[0], startTicks: Number(fields[19]) };
+  } catch {
+    return undefined;
   }
 }
 
