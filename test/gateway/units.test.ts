@@ -72,11 +72,28 @@ describe('the answer tail', () => {
 
   test('reads the final chunk\'s statistics, however the answer is split', () => {
     const text = `${JSON.stringify({ response: 'The', done: false })}\n${JSON.stringify(final)}\n`;
-    for (const size of [1, 7, 100, 100_000]) {
+    for (const size of [1, 7, 100, 8191, 8192, 8193, 100_000]) {
       const tail = new AnswerTail();
       for (let i = 0; i < text.length; i += size) tail.push(Buffer.from(text.slice(i, i + size)));
       expect(tail.stats()).toEqual({ loadSeconds: 2.5, promptTokens: 26, generatedTokens: 259 });
     }
+  });
+
+  test('a ring released by one answer and reused by the next holds only the next answer\'s bytes', () => {
+    const first = new AnswerTail();
+    first.push(Buffer.from(`${JSON.stringify(final)}\n`));
+    first.release();
+    const next = new AnswerTail();
+    next.push(Buffer.from(`${JSON.stringify({ response: '', done: true, eval_count: 4 })}\n`));
+    expect(next.stats()).toEqual({ loadSeconds: undefined, promptTokens: undefined, generatedTokens: 4 });
+    // Released twice, a ring must not serve two answers at once.
+    next.release();
+    next.release();
+    const a = new AnswerTail();
+    const b = new AnswerTail();
+    a.push(Buffer.from('{"eval_count":1}'));
+    b.push(Buffer.from('{"eval_count":2}'));
+    expect([a.stats().generatedTokens, b.stats().generatedTokens]).toEqual([1, 2]);
   });
 
   test('generated text that spells a field name is not mistaken for it; /v1 usage is read', () => {

@@ -270,6 +270,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
       end() {
         res.end();
         settle(status < 400 ? 'success' : status < 500 ? 'client_error' : 'upstream_error', tail);
+        tail.release();
       },
       broken() {
         if (res.destroyed || res.writableEnded) return;

@@ -44,14 +44,14 @@ export function requestHeaders(incoming: http.IncomingHttpHeaders, upstreamHost:
   const out: http.OutgoingHttpHeaders = {};
   const connection = incoming.connection;
   const listed = typeof connection === 'string' ? connection.toLowerCase().split(',').map((s) => s.trim()) : [];
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
+  for (const name in incoming) {
+    const value = incoming[name];
+    // expect: the gateway answered the client's 100-continue (Node does, before the body is read); Ollama need not be asked.
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'expect' || listed.includes(name)) continue;
     out[name] = value;
   }
   out.host = upstreamHost;
   if (bodyLength !== undefined) out['content-length'] = String(bodyLength);
-  // The gateway answered the client's 100-continue (Node does, before the body is read): Ollama need not be asked.
-  delete out.expect;
   return out;
 }
 

@@ -14,37 +14,49 @@ export interface GenerationStats {
   generatedTokens?: number;
 }
 
+/** Rings of finished answers, for the next ones: no allocation per answer. At most MAX_SPARE are kept. */
+const spare: Buffer[] = [];
+const MAX_SPARE = 64;
+
 export class AnswerTail {
-  // The last bytes, copied into one buffer per answer: a streamed chunk is not kept alive past its write,
+  // The last bytes, copied into a ring of TAIL_BYTES: a streamed chunk is not kept alive past its write,
   // so it dies young instead of being promoted to the old generation (100 streams held ~10 MB of such chunks).
-  private buf: Buffer | undefined;
-  private len = 0;
+  private ring: Buffer | undefined;
+  /** Bytes of the answer so far; the oldest byte kept is at written % TAIL_BYTES once the ring is full. */
+  private written = 0;
 
   push(chunk: Buffer): void {
-    const n = chunk.length;
-    const buf = (this.buf ??= Buffer.allocUnsafeSlow(2 * TAIL_BYTES));
-    if (n >= TAIL_BYTES) {
-      chunk.copy(buf, 0, n - TAIL_BYTES);
-      this.len = TAIL_BYTES;
-      return;
-    }
-    if (this.len + n > buf.length) {
-      const keep = Math.min(this.len, TAIL_BYTES);
-      buf.copyWithin(0, this.len - keep, this.len);
-      this.len = keep;
-    }
-    chunk.copy(buf, this.len);
-    this.len += n;
+    const ring = (this.ring ??= spare.pop() ?? Buffer.allocUnsafeSlow(TAIL_BYTES));
+    const skipped = Math.max(0, chunk.length - TAIL_BYTES);
+    this.written += skipped;
+    const at = this.written % TAIL_BYTES;
+    const copied = chunk.copy(ring, at, skipped);
+    if (skipped + copied < chunk.length) chunk.copy(ring, 0, skipped + copied);
+    this.written += chunk.length - skipped;
   }
 
   stats(): GenerationStats {
-    const text = this.buf ? this.buf.toString('latin1', Math.max(0, this.len - TAIL_BYTES), this.len) : '';
+    const text = this.text();
     const load = lastNumber(text, 'load_duration');
     return {
       loadSeconds: load === undefined ? undefined : load / 1e9,
       promptTokens: lastNumber(text, 'prompt_eval_count') ?? lastNumber(text, 'prompt_tokens'),
       generatedTokens: lastNumber(text, 'eval_count') ?? lastNumber(text, 'completion_tokens'),
     };
+  }
+
+  /** The answer is over: its ring serves a later one. */
+  release(): void {
+    if (this.ring && spare.length < MAX_SPARE) spare.push(this.ring);
+    this.ring = undefined;
+    this.written = 0;
+  }
+
+  private text(): string {
+    if (!this.ring) return '';
+    if (this.written < TAIL_BYTES) return this.ring.toString('latin1', 0, this.written);
+    const oldest = this.written % TAIL_BYTES;
+    return this.ring.toString('latin1', oldest) + this.ring.toString('latin1', 0, oldest);
   }
 }
 
