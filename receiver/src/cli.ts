@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc
+#!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc --no-memory-reducer
 import { parseArgs } from 'node:util';
 
 const USAGE = `Usage: ai-dispatcher receiver --config FILE [--listen HOST:PORT] [--dry-run]

@@ -9,5 +9,10 @@
  * A 4 MB young generation collected on the main thread alone keeps p99 near 4 ms; smaller spaces cost throughput,
  * larger ones tail latency and RSS. Measured by scripts/bench/receiver-throughput.ts (results in
  * scripts/bench/README.md).
+ *
+ * V8's memory reducer starts full collections and shrinks the heap when allocation slows down, which for the
+ * gateway is every pause between bursts of requests: the next burst then pays for it. Without it the gateway's
+ * CPU per request in bursts fell by 12-17 % and its time to first chunk came nearer to a bare Node proxy's, for
+ * about 4 MB more RSS at 100 streams (scripts/bench/gateway-bench.ts).
  */
-export const RECEIVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--single-threaded-gc'];
+export const RECEIVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--single-threaded-gc', '--no-memory-reducer'];
