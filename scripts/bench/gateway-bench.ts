@@ -5,7 +5,7 @@
  *
  *   npx tsx scripts/bench/gateway-bench.ts [--rounds 3] [--seconds 5] [--streams 50] [--chunk-streams 100]
  *     [--token-rate 50] [--rate 500] [--soak-seconds 600] [--phases ttft,chunks,tags,rss,soak]
- *     [--arrivals lockstep,spread] [--node-floor] [--dist DIR] [--b-dist DIR] [--b-flags "NODE FLAGS"]
+ *     [--arrivals lockstep,spread,bursts] [--node-floor] [--dist DIR] [--b-dist DIR] [--b-flags "NODE FLAGS"]
  *
  * The stand-in generates --token-rate tokens per second per stream, as Ollama does on real hardware (tens to
  * ~100 per stream): a proxy is judged on what it adds to such streams. Run flat out, the stand-in, the client
@@ -15,7 +15,9 @@
  * - ttft: --streams concurrent streamed /api/generate requests of 20 tokens, repeated for --seconds; time from
  *   send to the first body chunk; the gateway's and nginx's added time = their percentile minus direct's.
  *   Twice: lockstep (the streams start together and so arrive in bursts of --streams) and spread (their starts
- *   spread over one answer's time: as many in flight, arriving one by one).
+ *   spread over one answer's time: as many in flight, arriving one by one). Each target has its own windows of
+ *   --seconds. With --arrivals bursts (not run by default): the lockstep bursts, but the targets take turns
+ *   burst by burst, so that a moment of machine noise lands in one burst, not in one target's window.
  * - chunks: --chunk-streams concurrent long streams for --seconds; NDJSON lines received per second.
  * - tags: GET /api/tags paced at --rate req/s for --seconds (p50/p99 latency), and closed-loop throughput by
  *   wrk (-t1 -c32) for --seconds.
@@ -30,7 +32,7 @@
  * linked) and/or other node flags ("" = node's defaults), interleaved with the others: an A/B in one run.
  * --node-floor: one more target, "node-floor" (node-proxy-floor.ts): Node's HTTP server and the gateway's undici pool
  * with nothing else, the floor of any proxy written for Node, to tell what the gateway adds from what Node costs.
- * --arrivals: which of the ttft phase's two arrival patterns to run.
+ * --arrivals: which of the ttft phase's arrival patterns to run (lockstep, spread, bursts).
  * The wake goal (first answer within 300 ms of the target being ready) is measured by
  * scripts/bench/gateway-wake-bench.ts against a private dockerd.
  */
@@ -73,7 +75,7 @@ const RATE = Number(args.rate);
 const SOAK_SECONDS = Number(args['soak-seconds']);
 const PHASES = new Set(String(args.phases).split(','));
 const ARRIVALS = String(args.arrivals).split(',').map((a) => {
-  if (a !== 'lockstep' && a !== 'spread') throw new Error(`--arrivals: "${a}" is not lockstep or spread`);
+  if (a !== 'lockstep' && a !== 'spread' && a !== 'bursts') throw new Error(`--arrivals: "${a}" is not lockstep, spread or bursts`);
   return a;
 });
 const TOKEN_RATE = Number(args['token-rate']);
@@ -174,6 +176,15 @@ async function setStandIn(standIn: string, options: Record<string, unknown>): Pr
 }
 
 const rotate = <T>(list: T[], by: number) => list.map((_, i) => list[(i + by) % list.length]);
+/** A new random order (Fisher-Yates): no target always follows the same one. */
+function shuffled<T>(list: T[]): T[] {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 async function main(): Promise<void> {
@@ -274,22 +285,45 @@ http {
       for (const arrival of ARRIVALS) {
         const requests = new Map<string, number>();
         const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
-        for (let round = 0; round < ROUNDS; round++) {
-          for (const t of rotate(targets, round)) {
-            const until = performance.now() + SECONDS * 1000;
-            const warm = performance.now() + 500 + (arrival === 'spread' ? answerMs : 0);
-            const done = cpu.measure(t.name);
-            let n = 0;
-            await Promise.all(Array.from({ length: STREAMS }, async (_, i) => {
-              if (arrival === 'spread') await new Promise((r) => setTimeout(r, (i * answerMs) / STREAMS));
-              while (performance.now() < until) {
-                const r = await stream(t.url, body);
-                n++;
-                if (performance.now() > warm) samples.get(t.name)!.push(r.firstMs);
-              }
-            }));
-            done();
-            requests.set(t.name, (requests.get(t.name) ?? 0) + n);
+        /** sent: every request of the measured CPU window, warm-up ones too (CPU per request). */
+        const record = (t: Target, firstMs: number[], sent: number) => {
+          samples.get(t.name)!.push(...firstMs);
+          requests.set(t.name, (requests.get(t.name) ?? 0) + sent);
+        };
+        if (arrival === 'bursts') {
+          // Each target in turn (a new random order every cycle: what a burst leaves behind, such as a
+          // collection in the client, does not always fall on the same next target) gets one burst of --streams
+          // requests started together; the next burst starts when every answer of this one has ended. As long in
+          // all as the windows of the other patterns.
+          const until = performance.now() + ROUNDS * SECONDS * 1000 * targets.length;
+          for (let burst = 0; performance.now() < until; burst++) {
+            for (const t of shuffled(targets)) {
+              const done = cpu.measure(t.name);
+              const answers = await Promise.all(Array.from({ length: STREAMS }, () => stream(t.url, body)));
+              done();
+              // The first burst of each target warms its connections: not counted.
+              record(t, burst > 0 ? answers.map((a) => a.firstMs) : [], STREAMS);
+            }
+          }
+        } else {
+          for (let round = 0; round < ROUNDS; round++) {
+            for (const t of rotate(targets, round)) {
+              const until = performance.now() + SECONDS * 1000;
+              const warm = performance.now() + 500 + (arrival === 'spread' ? answerMs : 0);
+              const done = cpu.measure(t.name);
+              const firstMs: number[] = [];
+              let sent = 0;
+              await Promise.all(Array.from({ length: STREAMS }, async (_, i) => {
+                if (arrival === 'spread') await new Promise((r) => setTimeout(r, (i * answerMs) / STREAMS));
+                while (performance.now() < until) {
+                  const r = await stream(t.url, body);
+                  sent++;
+                  if (performance.now() > warm) firstMs.push(r.firstMs);
+                }
+              }));
+              done();
+              record(t, firstMs, sent);
+            }
           }
         }
         const stats = new Map([...samples].map(([name, s]) => { s.sort((a, b) => a - b); return [name, { p50: percentile(s, 50), p99: percentile(s, 99), n: s.length }]; }));
