@@ -45,6 +45,28 @@ test('exactly max_concurrent requests reach Ollama at once; the others wait, cou
   expect(await metric(gateway.registry, 'ollama_gateway_queue_wait_seconds_count')).toBe(6);
 });
 
+test('a streamed generation holds its slot until its answer has ended, not only until its head', async () => {
+  gateway = await startGateway({ upstream: { url: standIn.url }, admission: { max_concurrent: 2, max_queue: 10 } });
+  let maxRunning = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      maxRunning = Math.max(maxRunning, (await standInState()).running);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  // Streamed, as Ollama's clients ask by default: the head comes with the first token, 0.5 s before the end.
+  const answers = Promise.all(Array.from({ length: 6 }, (_, i) => postJson(gateway.url, '/api/generate', { model: 'phi3:mini', prompt: `streamed ${i}` })));
+  expect(await readUntil(() => metric(gateway.registry, 'ollama_requests_queued'), (v) => v === 4)).toBe(4);
+  const done = await answers;
+  sampling = false;
+  await sampler;
+  expect(done.map((a) => [a.status, a.body.trim().split('\n').length])).toEqual(Array.from({ length: 6 }, () => [200, 21]));
+  expect(maxRunning).toBe(2);
+  expect(await metric(gateway.registry, 'ollama_requests_in_flight')).toBe(0);
+  expect(await metric(gateway.registry, 'ollama_requests_total', { model: 'phi3:mini', endpoint: '/api/generate', outcome: 'success' })).toBe(6);
+});
+
 test('over max_queue: 503 at once with Retry-After and Ollama\'s error shape; metadata requests are not queued', async () => {
   gateway = await startGateway({ upstream: { url: standIn.url }, admission: { max_concurrent: 1, max_queue: 2, retry_after_seconds: 3 } });
   const held = [ask('a'), ask('b'), ask('c')];

@@ -85,9 +85,12 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     const method = req.method ?? 'GET';
     let model = NO_MODEL;
     let settled = false;
+    /** A generation's slot: held until its answer has ended (a streamed answer ends long after its head). */
+    let release: Release | undefined;
     const settle = (outcome: Outcome, tail?: AnswerTail) => {
       if (settled) return;
       settled = true;
+      release?.();
       metrics.requests.inc({ model, endpoint: endpoint.label, outcome });
       // Durations and statistics of answers Ollama gave (the tail is there), not of refusals or broken answers.
       if (endpoint.kind !== 'generation' || !tail) return;
@@ -152,7 +155,6 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
     if (!hasJsonBody(endpoint)) return forward(req, res, path, endpoint, model, body, pending, started, settle);
     if (pending.gone) return settle('aborted');
 
-    let release: Release | undefined;
     try {
       if (endpoint.kind === 'generation') {
         const queuedAt = performance.now();
@@ -171,11 +173,17 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
           return settle('queue_timeout');
         }
         metrics.queueWait.observe((performance.now() - queuedAt) / 1000);
+        // Gone while its slot was handed over: nothing to send.
+        if (pending.gone) return settle('aborted');
       }
       await forward(req, res, path, endpoint, model, body, pending, started, settle);
+    } catch (err) {
+      release?.();
+      throw err;
     } finally {
       clearTimeout(pending.holdTimer);
-      release?.();
+      // Settled before the slot came (the client left as it was handed over): settle could not free it.
+      if (settled) release?.();
     }
   }
 
