@@ -16,8 +16,9 @@
  *   send to the first body chunk; the gateway's and nginx's added time = their percentile minus direct's.
  *   Twice: lockstep (the streams start together and so arrive in bursts of --streams) and spread (their starts
  *   spread over one answer's time: as many in flight, arriving one by one). Each target has its own windows of
- *   --seconds. With --arrivals bursts (not run by default): the lockstep bursts, but the targets take turns
- *   burst by burst, so that a moment of machine noise lands in one burst, not in one target's window.
+ *   --seconds. With --arrivals bursts (not run by default): the --streams requests leave the client in the same
+ *   instant (in lockstep they end, and so start again, a little apart), the targets taking turns burst by burst
+ *   in a random order; the harshest arrivals, where each request waits for the proxy's work on those before it.
  * - chunks: --chunk-streams concurrent long streams for --seconds; NDJSON lines received per second.
  * - tags: GET /api/tags paced at --rate req/s for --seconds (p50/p99 latency), and closed-loop throughput by
  *   wrk (-t1 -c32) for --seconds.
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
     const gatewayB = withB
       ? spawnGateway('gateway-b', gatewayBPort, args['b-flags'] === undefined ? RECEIVER_NODE_FLAGS : args['b-flags'].split(/\s+/).filter(Boolean), args['b-dist'])
       : undefined;
-    const nodeFloorPort = await pickPort(0);
+    const nodeFloorPort = args['node-floor'] ? await pickPort(0) : 0;
     const nodeFloor = args['node-floor']
       ? spawnLogged(dir, 'node-floor', process.execPath, [...RECEIVER_NODE_FLAGS, '--import', 'tsx', path.join(__dirname, 'node-proxy-floor.ts'),
         '--listen', `127.0.0.1:${nodeFloorPort}`, '--upstream', standInUrl])
