@@ -190,6 +190,9 @@ describe('the loop on real Prometheus, Alertmanager, receiver and dockerd', () =
     }, 45_000, 200);
     expect(await standInAnswers(ollamaPort)).toBe(false);
     expect(seenInAm).toMatchObject({ labels: { ai_dispatcher_action: 'stop', ai_dispatcher_target: 'ollama' }, receivers: [{ name: 'ai-dispatcher' }] });
+    // dockerd reports the container stopped a moment before its stop call returns to the receiver, which counts then.
+    await eventually('the receiver counts one successful stop', async () =>
+      metricSum(await receiverMetrics(), 'ai_dispatcher_actions_total', { target: 'ollama', action: 'stop' }) > 0, 5_000, 100);
     const metrics = await receiverMetrics();
     expect(metricSum(metrics, 'ai_dispatcher_actions_total', { target: 'ollama', action: 'stop', result: 'success' })).toBe(1);
     expect(metricSum(metrics, 'ai_dispatcher_target_running', { target: 'ollama' })).toBe(0);
