@@ -35,7 +35,7 @@
  * with nothing else, the floor of any proxy written for Node, to tell what the gateway adds from what Node costs.
  * --arrivals: which of the ttft phase's arrival patterns to run (lockstep, spread, bursts).
  * The wake goal (first answer within 300 ms of the target being ready) is measured by
- * scripts/bench/gateway-wake-bench.ts against a private dockerd.
+ * scripts/bench/loop-bench.ts against a private dockerd.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
