@@ -160,7 +160,9 @@ describe('broken connections', () => {
       req.end(body);
       await received;
       req.destroy();
-      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(r, 3000, 'still open after 3 s'))]);
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => (timer = setTimeout(r, 3000, 'still open after 3 s')))]);
+      clearTimeout(timer);
       expect(outcome).toBe('closed');
       const model = body ? 'phi3:mini' : '';
       await readUntil(() => metric(waiting.registry, 'ollama_requests_total', { model, endpoint: path, outcome: 'aborted' }), (v) => v === 1);

@@ -2,7 +2,6 @@ import type http from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { UpstreamErrorReason } from './metrics';
 import { Pool } from './undici-pool';
-import { UpstreamAnswer } from './upstream-answer';
 
 /**
  * One request to Ollama: the client's method, path and headers, with Ollama's own Host (Ollama on a
@@ -33,11 +32,16 @@ export interface ForwardRequest {
   body: Buffer | http.IncomingMessage;
 }
 
-export interface SentRequest {
-  /** Ends the exchange (the client went away): before the head the response rejects, after it the answer breaks. */
-  abort(): void;
-  /** Ollama's answer once its head arrived; rejects with an UpstreamError. */
-  response: Promise<UpstreamAnswer>;
+/** Where Ollama's answer goes, callback by callback (the path every request takes: no promise in it). */
+export interface UpstreamSink {
+  /** Ollama's head; `resume` lets Ollama send more after onAnswerData returned false. */
+  onAnswerHead(status: number, headers: http.OutgoingHttpHeaders, resume: () => void): void;
+  /** A body chunk; false when the client is not taking more yet (call resume after its 'drain'). */
+  onAnswerData(chunk: Buffer): boolean;
+  /** The whole answer arrived. */
+  onAnswerEnd(): void;
+  /** The exchange failed: before the head (nothing answered) or after it (the answer broke off). */
+  onUpstreamError(err: UpstreamError, answered: boolean): void;
 }
 
 export function requestHeaders(incoming: http.IncomingHttpHeaders, upstreamHost: string, bodyLength?: number): http.OutgoingHttpHeaders {
@@ -98,45 +102,17 @@ export class Upstream {
     });
   }
 
-  send(r: ForwardRequest): SentRequest {
+  /** Sends one request; the answer comes to the sink. Returns the abort (the client went away). */
+  dispatch(r: ForwardRequest, sink: UpstreamSink): () => void {
+    const call = new UpstreamCall(sink);
     const buffered = Buffer.isBuffer(r.body);
-    let abortExchange: ((err?: Error) => void) | undefined;
-    let abortRequested = false;
-    let answer: UpstreamAnswer | undefined;
-    const response = new Promise<UpstreamAnswer>((resolve, reject) => {
-      const handler: Dispatcher.DispatchHandlers = {
-        onConnect: (abort) => {
-          abortExchange = abort;
-          if (abortRequested) abort(new Error('client went away'));
-        },
-        onHeaders: (status, raw, resume) => {
-          if (status < 200) return true;
-          answer = new UpstreamAnswer(status, answerHeaders(raw), resume);
-          resolve(answer);
-          return true;
-        },
-        onData: (chunk) => answer!.pushData(chunk),
-        onComplete: () => answer!.pushEnd(),
-        onError: (err) => {
-          const classified = classifyUndiciError(err as Error & { code?: string }, answer !== undefined);
-          if (answer) answer.pushEnd(classified);
-          else reject(classified);
-        },
-      };
-      this.pool.dispatch({
-        method: r.method as Dispatcher.HttpMethod,
-        path: r.path,
-        headers: requestHeaders(r.headers, this.host, buffered ? (r.body as Buffer).length : undefined) as Record<string, string | string[]>,
-        body: r.body,
-      }, handler);
-    });
-    return {
-      response,
-      abort: () => {
-        abortRequested = true;
-        abortExchange?.(new Error('client went away'));
-      },
-    };
+    this.pool.dispatch({
+      method: r.method as Dispatcher.HttpMethod,
+      path: r.path,
+      headers: requestHeaders(r.headers, this.host, buffered ? (r.body as Buffer).length : undefined) as Record<string, string | string[]>,
+      body: r.body,
+    }, call);
+    return call.abort;
   }
 
   /** GET /api/version answers: Ollama is up. */
@@ -168,4 +144,42 @@ function answerHeaders(raw: Buffer[]): http.OutgoingHttpHeaders {
     else out[name] = `${had}, ${value}`;
   }
   return out;
+}
+
+/** undici's handler for one exchange: passes the answer on to the sink, with undici's errors classified. */
+class UpstreamCall implements Dispatcher.DispatchHandlers {
+  private abortExchange?: (err?: Error) => void;
+  private abortRequested = false;
+  private answered = false;
+
+  constructor(private readonly sink: UpstreamSink) {}
+
+  readonly abort = (): void => {
+    this.abortRequested = true;
+    this.abortExchange?.(new Error('client went away'));
+  };
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortExchange = abort;
+    if (this.abortRequested) abort(new Error('client went away'));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (status < 200) return true;
+    this.answered = true;
+    this.sink.onAnswerHead(status, answerHeaders(raw), resume);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.sink.onAnswerData(chunk);
+  }
+
+  onComplete(): void {
+    this.sink.onAnswerEnd();
+  }
+
+  onError(err: Error): void {
+    this.sink.onUpstreamError(classifyUndiciError(err as Error & { code?: string }, this.answered), this.answered);
+  }
 }
